@@ -1,0 +1,4 @@
+#ifndef HUBKIT_CZSTD_SHIM_H
+#define HUBKIT_CZSTD_SHIM_H
+#include <zstd.h>
+#endif

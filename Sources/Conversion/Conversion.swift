@@ -1,0 +1,1 @@
+// Conversion: placeholder until the module lands.

@@ -1,0 +1,2 @@
+// HubServer: placeholder until the module lands.
+import ModelHub

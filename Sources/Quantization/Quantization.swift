@@ -1,0 +1,1 @@
+// Quantization: placeholder until the module lands.

@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// The `hubkit` command: download, convert and verify Hugging Face models.
+@main
+struct HubKit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hubkit",
+        abstract: "Download a model from the Hugging Face Hub, convert it to GGUF, and verify it.",
+        version: HubKitVersion.string,
+        subcommands: []
+    )
+}
+
+/// The version stamped into provenance keys and the User-Agent.
+enum HubKitVersion {
+    static let string = "0.1.0"
+}
