@@ -45,6 +45,12 @@ let package = Package(
             resources: [],
             swiftSettings: fast
         ),
+        .target(name: "Tokenization", dependencies: ["TensorCore"], swiftSettings: fast),
+        .target(
+            name: "Verification",
+            dependencies: ["TensorCore", "SafeTensors", "Quantization", "GGUF", "Tokenization", "CZstd"],
+            swiftSettings: fast
+        ),
         .target(
             name: "HubServer",
             dependencies: [
@@ -56,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "hubkit",
             dependencies: [
-                "TensorCore", "ModelHub", "HubServer", "SafeTensors", "GGUF", "Conversion", "TestSupport",
+                "TensorCore", "ModelHub", "HubServer", "SafeTensors", "GGUF", "Conversion", "Tokenization", "Verification", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast
@@ -71,6 +77,8 @@ let package = Package(
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "TensorCore"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Quantization", "TensorCore"]),
         .testTarget(name: "ConversionTests", dependencies: ["Conversion", "SafeTensors", "GGUF", "TestSupport"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
+        .testTarget(name: "VerificationTests", dependencies: ["Verification", "SafeTensors", "GGUF", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "ModelHub"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,2 @@
+// Verification: placeholder until the module lands.
+import CZstd
