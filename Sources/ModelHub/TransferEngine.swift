@@ -1,0 +1,337 @@
+import Foundation
+
+/// How transfers are spread out.
+public struct TransferOptions: Sendable {
+    /// Connections at once, across all files (`--jobs`).
+    public var jobs = 8
+    /// Files at least this big are fetched as several byte ranges at once.
+    public var rangeThreshold: Int64 = 64 << 20
+    /// Smallest range worth a connection of its own.
+    public var minRangeSize: Int64 = 16 << 20
+    /// Most ranges of one file at once.
+    public var maxRangesPerFile = 8
+
+    public init() {}
+}
+
+/// One file to fetch into `finalPath` (a blob, or a file under `--local-dir`).
+struct TransferJob: Sendable {
+    var repo: RepoID
+    var commit: String
+    var file: Manifest.File
+    var finalPath: String
+    /// Our own partial name (a record of done ranges sits beside it).
+    var partialPath: String
+    var lockPath: String
+    /// The final file existing means done (cache blobs are named by content; local files are not).
+    var skipIfExists: Bool
+}
+
+/// Fetches files with libcurl: several files at once, several byte ranges of a big file at
+/// once, resuming from a partial file, hashing in file order while bytes stream, retrying what
+/// can be retried. A file lands under its final name only when complete and verified.
+final class TransferEngine: @unchecked Sendable {
+    let client: HubClient
+    let options: TransferOptions
+    let progress: ProgressTracker
+    let cancel = CancelFlag()
+    private let slots: DispatchSemaphore
+
+    init(client: HubClient, options: TransferOptions, progress: ProgressTracker) {
+        self.client = client
+        self.options = options
+        self.progress = progress
+        slots = DispatchSemaphore(value: max(1, options.jobs))
+    }
+
+    /// Fetches every job (up to `jobs` files at once); the first error stops the others,
+    /// leaving their partial files resumable, and is thrown.
+    func run(_ jobs: [TransferJob]) throws {
+        let queue = JobQueue(jobs)
+        let failure = FirstError()
+        runOnThreads(min(max(1, options.jobs), jobs.count)) { _ in
+            while !self.cancel.isSet, let job = queue.next() {
+                do { try self.fetch(job) } catch {
+                    failure.record(error)
+                    self.cancel.set()
+                }
+            }
+        }
+        if let error = failure.error { throw error }
+    }
+
+    /// Fetches one file under its blob lock; skips it when another process finished it meanwhile.
+    func fetch(_ job: TransferJob) throws {
+        let lock = try FileLock(path: job.lockPath)
+        defer { lock.unlock() }
+        if job.skipIfExists, FileManager.default.fileExists(atPath: job.finalPath) { progress.end(job.file.path); return }
+        let file = job.file
+        let kind: ContentHasher.Kind = file.sha256 == nil ? .gitSHA1 : .sha256
+        let expected = file.etag
+        let partial = PartialFile(dataPath: job.partialPath)
+        try FileManager.default.createDirectory(atPath: (job.partialPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let assembly = try FileAssembly(partial: partial, size: file.size, etag: expected, kind: kind)
+        progress.begin(file.path, total: file.size, kept: assembly.writtenCount)
+        defer { progress.end(file.path) }
+        let location = LocationBox(client: client, job: job)
+        var badDigestSeen = false
+        var restarts = 0
+        while true {
+            if cancel.isSet { throw HubError.network(url: file.path, message: "cancelled") }
+            let outcome = transfer(job, assembly: assembly, location: location)
+            switch outcome {
+            case .done: break
+            case .restartFromZero:
+                restarts += 1
+                guard restarts <= client.http.options.retries else {
+                    throw HubError.invalidResponse(url: job.file.path, reason: "the server keeps ignoring Range requests")
+                }
+                progress.discard(file.path, assembly.writtenCount)
+                assembly.reset(kind: kind)
+                location.wholeFile = true
+                continue
+            case let .failed(error):
+                assembly.checkpoint()
+                throw error
+            }
+            guard let actual = try assembly.finish() else {
+                // Cannot happen unless a range ended short without an error; fetch what is missing.
+                continue
+            }
+            if actual != expected {
+                progress.discard(file.path, assembly.writtenCount)
+                assembly.reset(kind: kind)
+                if badDigestSeen {
+                    partial.remove()
+                    throw HubError.checksumMismatch(repo: job.repo.description, path: file.path,
+                                                    algorithm: file.digestAlgorithm, expected: expected, actual: actual)
+                }
+                badDigestSeen = true
+                continue
+            }
+            assembly.sync()
+            try FileManager.default.createDirectory(atPath: (job.finalPath as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            guard rename(partial.dataPath, job.finalPath) == 0 else {
+                throw HubError.io(path: job.finalPath, message: "cannot move the verified download into place: \(String(cString: strerror(errno)))")
+            }
+            unlink(partial.recordPath)
+            return
+        }
+    }
+
+    enum Outcome { case done, restartFromZero, failed(Error) }
+
+    /// Fetches the missing ranges of one file, several at once for a big file.
+    private func transfer(_ job: TransferJob, assembly: FileAssembly, location: LocationBox) -> Outcome {
+        let gaps = assembly.missing()
+        if gaps.isEmpty { return .done }
+        let pieces = location.wholeFile ? gaps : split(gaps, fileSize: job.file.size)
+        let state = FileState()
+        let resumed = assembly.writtenCount > 0
+        runOnThreads(pieces.count + (resumed ? 1 : 0)) { i in
+            if i == pieces.count {
+                // Hash the kept prefix while the rest downloads.
+                do { try assembly.catchUp() } catch { state.fail(error) }
+                return
+            }
+            self.slots.wait()
+            defer { self.slots.signal() }
+            self.fetchRange(pieces[i], of: job, assembly: assembly, location: location, state: state)
+        }
+        if state.rangeIgnored { return .restartFromZero }
+        if let error = state.error { return .failed(error) }
+        if cancel.isSet { return .failed(HubError.network(url: job.file.path, message: "cancelled")) }
+        return .done
+    }
+
+    /// Splits the gaps of a big file into up to `maxRangesPerFile` pieces of at least `minRangeSize`.
+    func split(_ gaps: [Range<Int64>], fileSize: Int64) -> [Range<Int64>] {
+        guard fileSize >= options.rangeThreshold else { return gaps }
+        let missing = gaps.reduce(Int64(0)) { $0 + Int64($1.count) }
+        let want = max(1, min(Int64(min(options.maxRangesPerFile, options.jobs)), missing / max(1, options.minRangeSize)))
+        let target = max(options.minRangeSize, (missing + want - 1) / want)
+        var out: [Range<Int64>] = []
+        for g in gaps {
+            var lo = g.lowerBound
+            while lo < g.upperBound {
+                var hi = min(g.upperBound, lo + target)
+                if g.upperBound - hi < options.minRangeSize / 2 { hi = g.upperBound }
+                out.append(lo..<hi)
+                lo = hi
+            }
+        }
+        return out
+    }
+
+    /// Fetches `range` of the file, retrying and resuming within the range until it is complete
+    /// or a non-retryable error occurs.
+    private func fetchRange(_ range: Range<Int64>, of job: TransferJob, assembly: FileAssembly, location: LocationBox, state: FileState) {
+        let http = client.http
+        let retries = http.options.retries
+        var pos = range.lowerBound
+        var failures = 0
+        var refreshes = 0
+        var (url, generation) = location.current()
+        var redirects = 0
+        while pos < range.upperBound {
+            if cancel.isSet || state.stopped { return }
+            let whole = pos == 0 && range.upperBound == job.file.size
+            var headers = http.headers(for: url)
+            if !whole { headers.append("Range: bytes=\(pos)-\(range.upperBound - 1)") }
+            var ignored = false
+            var sinkError: Error?
+            var gotBytes = false
+            let requestedStart = pos
+            let result = CurlRequest.perform(
+                url: url, method: .get, headers: headers, options: http.options,
+                accept: { status, headers in
+                    if status == 206 {
+                        if let cr = headers["Content-Range"], let start = contentRangeStart(cr), start != requestedStart { ignored = true }
+                    } else if status == 200, !whole {
+                        ignored = true
+                    }
+                    return true
+                },
+                sink: { bytes in
+                    if ignored || self.cancel.isSet || state.stopped { return false }
+                    let room = Int(range.upperBound - pos)
+                    let take = min(room, bytes.count)
+                    do {
+                        try assembly.write(UnsafeRawBufferPointer(rebasing: bytes[0..<take]), at: pos)
+                    } catch {
+                        sinkError = error
+                        return false
+                    }
+                    pos += Int64(take)
+                    gotBytes = true
+                    self.progress.add(job.file.path, Int64(take))
+                    if take < bytes.count {
+                        sinkError = HubError.sizeMismatch(repo: job.repo.description, path: job.file.path,
+                                                          expected: job.file.size, actual: job.file.size + Int64(bytes.count - take))
+                        return false
+                    }
+                    return true
+                })
+            if gotBytes { failures = 0 }
+            if ignored { state.ignoreRange(); return }
+            if let sinkError { state.fail(sinkError); return }
+            var pause = http.options.backoff(attempt: failures)
+            switch result {
+            case let .success(r):
+                if (300..<400).contains(r.status), let loc = r.headers["Location"], let base = URLParts(url) {
+                    redirects += 1
+                    guard redirects <= 10 else {
+                        state.fail(HubError.invalidResponse(url: displayURL(url), reason: "too many redirects")); return
+                    }
+                    url = base.resolve(loc)
+                    continue
+                }
+                if r.status == 200 || r.status == 206 {
+                    if pos >= range.upperBound { return }
+                    // The body ended early without a transport error: retry the rest.
+                } else if r.status == 403, URLParts(url)?.origin != URLParts(client.endpoint)?.origin, refreshes < retries {
+                    // An expired signed CDN URL: ask the Hub for a fresh one and go on.
+                    refreshes += 1
+                    do { (url, generation) = try location.refresh(after: generation) } catch { state.fail(error); return }
+                    redirects = 0
+                    continue
+                } else if r.status == 429 || r.status == 408 || (500...599).contains(r.status) {
+                    if r.status == 429, let ra = retryAfterSeconds(r.headers) { pause = min(ra, http.options.retryAfterCap) }
+                    if failures >= retries {
+                        let context = RequestContext(repo: job.repo.description, revision: job.commit, path: job.file.path, authenticated: client.authenticated)
+                        state.fail(HubError.from(status: r.status, headers: r.headers, url: url, context: context)
+                            ?? .unexpectedStatus(url: displayURL(url), status: r.status, message: nil))
+                        return
+                    }
+                } else {
+                    let context = RequestContext(repo: job.repo.description, revision: job.commit, path: job.file.path, authenticated: client.authenticated)
+                    if r.status == 416 { state.ignoreRange(); return }
+                    state.fail(HubError.from(status: r.status, headers: r.headers, url: url, context: context)
+                        ?? .unexpectedStatus(url: displayURL(url), status: r.status, message: nil))
+                    return
+                }
+            case let .failure(.transport(_, message, stalled)):
+                if failures >= retries {
+                    state.fail(stalled ? HubError.stalled(url: displayURL(url), seconds: http.options.stallTimeout)
+                                       : HubError.network(url: displayURL(url), message: message))
+                    return
+                }
+            case .failure(.aborted):
+                return
+            }
+            failures += 1
+            Thread.sleep(forTimeInterval: pause)
+            // Start over from the file's location (a redirect target may have been one-shot).
+            (url, generation) = location.current()
+            redirects = 0
+        }
+    }
+}
+
+/// `bytes 100-199/1000` → 100.
+func contentRangeStart(_ header: String) -> Int64? {
+    let s = header.trimmingCharacters(in: .whitespaces)
+    guard s.hasPrefix("bytes ") else { return nil }
+    return s.dropFirst(6).split(separator: "-").first.flatMap { Int64($0) }
+}
+
+/// Per-file coordination between its range threads.
+final class FileState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _error: Error?
+    private var _ignored = false
+    var error: Error? { lock.withLock { _error } }
+    var rangeIgnored: Bool { lock.withLock { _ignored } }
+    var stopped: Bool { lock.withLock { _error != nil || _ignored } }
+    func fail(_ e: Error) { lock.withLock { if _error == nil { _error = e } } }
+    func ignoreRange() { lock.withLock { _ignored = true } }
+}
+
+/// Where a file's bytes are; refreshed when a signed CDN URL expires.
+final class LocationBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private let client: HubClient
+    private let job: TransferJob
+    private var url: String?
+    private var generation = 0
+    private var _whole = false
+    /// Fetch the file as one stream without Range (the server ignores Range).
+    var wholeFile: Bool {
+        get { lock.withLock { _whole } }
+        set { lock.withLock { _whole = newValue } }
+    }
+
+    init(client: HubClient, job: TransferJob) {
+        self.client = client
+        self.job = job
+    }
+
+    /// The current URL (resolved lazily: the resolve URL, whose redirects the range fetch follows).
+    func current() -> (String, Int) {
+        lock.withLock {
+            (url ?? client.resolveURL(job.repo, revision: job.commit, path: job.file.path), generation)
+        }
+    }
+
+    /// Asks the Hub again where the file is (HEAD of the resolve URL), unless another range did
+    /// so since `seen`.
+    func refresh(after seen: Int) throws -> (String, Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        if generation == seen {
+            let loc = try client.location(of: job.file.path, in: job.repo, revision: job.commit)
+            url = loc.url
+            generation += 1
+        }
+        return (url ?? client.resolveURL(job.repo, revision: job.commit, path: job.file.path), generation)
+    }
+}
+
+/// A queue of jobs shared by worker threads.
+final class JobQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var jobs: [TransferJob]
+    init(_ jobs: [TransferJob]) { self.jobs = jobs.reversed() }
+    func next() -> TransferJob? { lock.withLock { jobs.popLast() } }
+}
