@@ -101,9 +101,10 @@ public final class HubServer: Sendable {
         throw HubServerError.bindFailed(host: configuration.host, port: configuration.port, reason: "server ended before listening")
     }
 
-    /// Serves until the surrounding task is cancelled or ``stop()`` is called.
+    /// Serves until the surrounding task is cancelled or ``stop()`` is called (starting first
+    /// unless ``start()`` was already called).
     public func run() async throws {
-        try await start()
+        if state.current.task == nil { try await start() }
         guard let task = state.current.task else { return }
         await withTaskCancellationHandler {
             _ = try? await task.value
