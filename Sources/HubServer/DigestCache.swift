@@ -3,7 +3,8 @@ import Foundation
 
 /// Content digests of served files, computed once per file version (path, size, mtime, inode) so a
 /// 2 GiB weight file is hashed on first use only. Concurrent first requests share one hashing job,
-/// which runs on a background thread, not on the async executor.
+/// which runs on a serial queue of its own (a thread even when the global pool is busy), not on
+/// the async executor.
 actor DigestCache {
     enum Kind: Hashable { case gitBlob, sha256 }
 
@@ -24,7 +25,7 @@ actor DigestCache {
         if let job = running[key] { return try await job.value }
         let job = Task<String, any Error> {
             try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global(qos: .userInitiated).async {
+                DispatchQueue(label: "hubkit.serve.hash").async {
                     continuation.resume(with: Result { try DigestCache.hash(key) })
                 }
             }

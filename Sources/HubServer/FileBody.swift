@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-/// Streams a byte range of a file from disk in 1 MiB chunks, read on a background queue, so a
+/// Streams a byte range of a file from disk in 1 MiB chunks, read on a queue of its own, so a
 /// 2 GiB file never sits in memory and slow disks do not block the async executor.
 enum FileBody {
     static let chunkSize = 1 << 20
@@ -13,10 +13,13 @@ enum FileBody {
             let fd = open(path, O_RDONLY)
             guard fd >= 0 else { throw HubServerError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
             defer { close(fd) }
+            // A serial queue of its own: libdispatch gives it a thread even when the global pool
+            // (as wide as the cores) is busy, so a blocked reader never starves other responses.
+            let queue = DispatchQueue(label: "hubkit.serve.file")
             var offset = range.lowerBound
             while offset <= range.upperBound {
                 let want = Int(min(Int64(chunkSize), range.upperBound - offset + 1))
-                let chunk = try await readChunk(fd: fd, offset: offset, count: want, path: path)
+                let chunk = try await readChunk(fd: fd, offset: offset, count: want, path: path, queue: queue)
                 try await writer.write(chunk)
                 offset += Int64(want)
             }
@@ -24,9 +27,9 @@ enum FileBody {
         }
     }
 
-    private static func readChunk(fd: Int32, offset: Int64, count: Int, path: String) async throws -> ByteBuffer {
+    private static func readChunk(fd: Int32, offset: Int64, count: Int, path: String, queue: DispatchQueue) async throws -> ByteBuffer {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
+            queue.async {
                 var buffer = ByteBufferAllocator().buffer(capacity: count)
                 var failure: HubServerError?
                 var done = 0

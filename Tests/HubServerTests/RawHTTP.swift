@@ -10,6 +10,8 @@ struct RawHTTP {
         let body: [UInt8]
         /// Whether the body ended before `Content-Length` bytes arrived (connection closed early).
         let truncated: Bool
+        /// Whether the server sent nothing for `timeout` seconds before the body was complete.
+        var timedOut = false
 
         func header(_ name: String) -> String? { headers[name.lowercased()] }
     }
@@ -26,8 +28,17 @@ struct RawHTTP {
         }
     }
 
-    /// Sends one request (with `Connection: close`) and reads the whole answer.
-    static func send(_ method: String = "GET", _ url: String, headers: [String: String] = [:], body: [UInt8] = [], timeout: Double = 10) throws -> Reply {
+    /// Sends one request (with `Connection: close`) and reads the whole answer, on a thread of its
+    /// own so the blocking socket never holds a cooperative or GCD pool thread the server needs.
+    static func send(_ method: String = "GET", _ url: String, headers: [String: String] = [:], body: [UInt8] = [], timeout: Double = 10) async throws -> Reply {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try sendBlocking(method, url, headers: headers, body: body, timeout: timeout) })
+            }
+        }
+    }
+
+    static func sendBlocking(_ method: String = "GET", _ url: String, headers: [String: String] = [:], body: [UInt8] = [], timeout: Double = 10) throws -> Reply {
         guard let parsed = URLComponents(string: url), let host = parsed.host, let port = parsed.port else { throw Failure.badURL(url) }
         let target = parsed.percentEncodedPath.isEmpty ? "/" : parsed.percentEncodedPath + (parsed.percentEncodedQuery.map { "?" + $0 } ?? "")
         let fd = try connect(host: host == "localhost" ? "127.0.0.1" : host, port: port, timeout: timeout)
@@ -45,15 +56,20 @@ struct RawHTTP {
         }
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var timedOut = false
         while true {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n > 0 { data.append(contentsOf: buffer[0..<n]); continue }
             if n == 0 { break }
-            if errno == EAGAIN || errno == EWOULDBLOCK { throw Failure.timeout }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { timedOut = true; break }
             if errno == ECONNRESET { break }
             throw Failure.connect("recv: \(String(cString: strerror(errno)))")
         }
-        return try parse(data, method: method)
+        if timedOut && find([13, 10, 13, 10], in: data) == nil { throw Failure.timeout }
+        var reply = try parse(data, method: method)
+        reply.timedOut = timedOut
+        return reply
     }
 
     private static func parse(_ data: [UInt8], method: String) throws -> Reply {
