@@ -55,6 +55,7 @@ let package = Package(
             name: "HubServer",
             dependencies: [
                 "ModelHub",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -68,7 +69,10 @@ let package = Package(
             swiftSettings: fast
         ),
         // Seeded tiny models and the fault-injecting test hub: used by tests and by `hubkit demo`.
-        .target(name: "TestSupport", dependencies: ["TensorCore", "ModelHub", "HubServer", "SafeTensors"]),
+        .target(
+            name: "TestSupport",
+            dependencies: ["TensorCore", "ModelHub", "HubServer", "SafeTensors", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "ModelHubTests", dependencies: ["ModelHub", "HubServer", "TestSupport"]),
