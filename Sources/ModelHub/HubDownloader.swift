@@ -96,7 +96,11 @@ public struct HubDownloader: Sendable {
         guard pinned.repo == request.repo else {
             throw HubError.invalidOption("the manifest pins \(pinned.repo), not \(request.repo)")
         }
-        let live = try client.manifest(request.repo, revision: pinned.commit)
+        let live: Manifest
+        do { live = try client.manifest(request.repo, revision: pinned.commit) } catch HubError.revisionNotFound {
+            throw HubError.manifestMismatch(repo: pinned.repo.description, path: "(commit)",
+                                            detail: "commit \(pinned.commit) is not on the Hub any more")
+        }
         let byPath = Dictionary(live.files.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         for f in pinned.files {
             guard let now = byPath[f.path] else {

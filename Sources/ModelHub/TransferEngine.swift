@@ -262,8 +262,8 @@ final class TransferEngine: @unchecked Sendable {
             }
             failures += 1
             Thread.sleep(forTimeInterval: pause)
-            // Start over from the file's location (a redirect target may have been one-shot).
-            (url, generation) = location.current()
+            // Go on with the same (possibly signed CDN) URL; if it has expired, the 403 branch
+            // above asks the Hub for a fresh one.
             redirects = 0
         }
     }

@@ -1,0 +1,69 @@
+import Foundation
+import HubServer
+import Testing
+import TestSupport
+@testable import ModelHub
+
+@Suite("Hub errors against a real server")
+struct HubErrorTests {
+    static func setup(_ f: RepositoryFixture) throws {
+        try f.addRepository("org/private", textFiles: ["config.json": "{}"], settings: RepoSettings(access: .private, tokens: ["hf_ok"]))
+        try f.addRepository("org/gated", textFiles: ["config.json": "{}", "README.md": "x"], settings: RepoSettings(access: .gated, tokens: ["hf_ok"]))
+        try f.addRepository("org/off", textFiles: ["config.json": "{}"], settings: RepoSettings(disabled: true))
+        try f.addRepository("org/old-name", textFiles: [:], settings: RepoSettings(movedTo: "org/tiny"))
+    }
+
+    func expectError(_ bed: HubTestbed, _ repo: String, files: [String] = [], revision: String = "main", token: String? = nil,
+                     _ expected: HubError) async throws {
+        let r = DownloadRequest(repo: RepoID(repo)!, revision: revision, files: files, destination: .cache(root: bed.cache.path))
+        await #expect(throws: expected) { try await bed.download(r, token: token) }
+    }
+
+    @Test("missing, private, gated, disabled, bad revision, missing file: each with its own error")
+    func errors() async throws {
+        try await HubTestbed.run(setup: HubErrorTests.setup) { bed in
+            try await expectError(bed, "org/nothing", .repoNotFound(repo: "org/nothing", authenticated: false))
+            try await expectError(bed, "org/private", .repoNotFound(repo: "org/private", authenticated: false))
+            try await expectError(bed, "org/private", token: "hf_other", .repoNotFound(repo: "org/private", authenticated: true))
+            try await expectError(bed, "org/gated", files: ["config.json"], .gatedRepo(repo: "org/gated", authenticated: false))
+            try await expectError(bed, "org/gated", files: ["config.json"], token: "hf_other", .gatedRepo(repo: "org/gated", authenticated: true))
+            try await expectError(bed, "org/off", .disabledRepo(repo: "org/off"))
+            try await expectError(bed, "org/tiny", revision: "nope", .revisionNotFound(repo: "org/tiny", revision: "nope"))
+            try await expectError(bed, "org/tiny", files: ["nope.json"], .entryNotFound(repo: "org/tiny", revision: "main", path: "nope.json"))
+            let r = DownloadRequest(repo: RepoID("org/private")!, destination: .cache(root: bed.cache.path))
+            let ok = try await bed.download(r, token: "hf_ok")
+            #expect(ok.files.map(\.path) == ["config.json"])
+            let gated = DownloadRequest(repo: RepoID("org/gated")!, destination: .cache(root: bed.cache.path))
+            #expect(try await bed.download(gated, token: "hf_ok").files.count == 2)
+            // The token never shows in any message.
+            #expect(!HubError.gatedRepo(repo: "org/gated", authenticated: true).description.contains("hf_"))
+        }
+    }
+
+    @Test("a renamed repository's relative redirect is followed with the token")
+    func renamed() async throws {
+        try await HubTestbed.run(setup: HubErrorTests.setup) { bed in
+            let r = DownloadRequest(repo: RepoID("org/old-name")!, files: ["config.json"], destination: .cache(root: bed.cache.path))
+            let result = try await bed.download(r, token: "hf_t")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: result.path + "/config.json")) == bed.served("config.json"))
+            #expect(result.path.contains("models--org--old-name"))
+            let hubRequests = bed.hub.requests.filter { $0.listener == .hub }
+            #expect(hubRequests.contains { $0.decodedPath.contains("org/old-name") } && hubRequests.contains { $0.decodedPath.contains("org/tiny") })
+            #expect(hubRequests.allSatisfy { $0.authorization == "Bearer hf_t" })
+        }
+    }
+
+    @Test("hostile paths are refused before any transfer")
+    func hostile() async throws {
+        try await HubTestbed.run(setup: HubErrorTests.setup) { bed in
+            try await expectError(bed, "org/tiny", files: ["../../x"], .unsafePath(repo: "org/tiny", path: "../../x"))
+            try await expectError(bed, "org/tiny", files: ["/etc/passwd"], .unsafePath(repo: "org/tiny", path: "/etc/passwd"))
+            #expect(bed.hub.requests.isEmpty)
+            // A listing that names a file outside the snapshot: refused whole, nothing downloaded.
+            try bed.fixture.addRepository("org/evil", textFiles: ["ok.json": "{}", "a\\..\\..\\x": "boom"])
+            try await expectError(bed, "org/evil", .unsafePath(repo: "org/evil", path: "a\\..\\..\\x"))
+            #expect(!bed.hub.requests.contains { $0.path.contains("/resolve/") })
+            #expect(!FileManager.default.fileExists(atPath: bed.cache.path + "/models--org--evil/blobs"))
+        }
+    }
+}
