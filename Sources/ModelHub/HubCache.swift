@@ -32,7 +32,7 @@ public struct HubCache: Sendable {
         let path = layout.refFile(repo, revision: revision)
         if let old = FileManager.default.contents(atPath: path), old == Data(commit.utf8) { return }
         try makeParent(of: path)
-        let tmp = path + ".\(getpid()).tmp"
+        let tmp = path + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         guard FileManager.default.createFile(atPath: tmp, contents: Data(commit.utf8)), rename(tmp, path) == 0 else {
             unlink(tmp)
             throw HubError.io(path: path, message: "cannot write ref")
@@ -47,7 +47,7 @@ public struct HubCache: Sendable {
         let target = CacheLayout.symlinkTarget(forSnapshotPath: path, etag: etag)
         if let existing = try? FileManager.default.destinationOfSymbolicLink(atPath: file), existing == target { return }
         try makeParent(of: file)
-        let tmp = file + ".\(getpid()).link"
+        let tmp = file + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).link"
         unlink(tmp)
         guard symlink(target, tmp) == 0, rename(tmp, file) == 0 else {
             let message = String(cString: strerror(errno))

@@ -43,7 +43,7 @@ struct PartialFile {
     func saveRecord(_ set: RangeSet, size: Int64, etag: String) {
         var text = "hubkit-partial 1 \(size) \(etag)\n"
         for r in set.intervals { text += "\(r.lowerBound) \(r.upperBound)\n" }
-        let tmp = recordPath + ".\(getpid()).tmp"
+        let tmp = recordPath + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         if FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) { rename(tmp, recordPath) }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HubServer
+import Hummingbird
 import Testing
 import TestSupport
 @testable import ModelHub
@@ -60,10 +61,27 @@ struct HubErrorTests {
             try await expectError(bed, "org/tiny", files: ["/etc/passwd"], .unsafePath(repo: "org/tiny", path: "/etc/passwd"))
             #expect(bed.hub.requests.isEmpty)
             // A listing that names a file outside the snapshot: refused whole, nothing downloaded.
-            try bed.fixture.addRepository("org/evil", textFiles: ["ok.json": "{}", "a\\..\\..\\x": "boom"])
-            try await expectError(bed, "org/evil", .unsafePath(repo: "org/evil", path: "a\\..\\..\\x"))
-            #expect(!bed.hub.requests.contains { $0.path.contains("/resolve/") })
-            #expect(!FileManager.default.fileExists(atPath: bed.cache.path + "/models--org--evil/blobs"))
+            let evil = try HubServer(configuration: HubServerConfiguration(
+                source: .repositories(bed.fixture.root), interceptor: HostileTree()))
+            try await evil.start()
+            let endpoint = try #require(evil.endpoint)
+            let client = HubClient(endpoint: endpoint, token: nil, options: HubTestbed.fastHTTP)
+            let request = DownloadRequest(repo: HubTestbed.repo, destination: .cache(root: bed.cache.path))
+            await #expect(throws: HubError.unsafePath(repo: "org/tiny", path: "../../x")) {
+                try await HubClient.run { try HubDownloader(client: client).download(request) }
+            }
+            await evil.stop()
+            #expect(!FileManager.default.fileExists(atPath: bed.cache.path + "/models--org--tiny/blobs"))
         }
+    }
+}
+
+/// Answers tree listings with one entry that climbs out of the snapshot folder.
+struct HostileTree: HubRequestInterceptor {
+    func respond(to request: HubRequest, server: HubServer, next: @Sendable (HubRequest) async -> Response) async -> Response {
+        guard request.path.contains("/tree/") else { return await next(request) }
+        let body = #"[{"type":"file","path":"config.json","oid":"0000000000000000000000000000000000000001","size":2},"#
+            + #"{"type":"file","path":"../../x","oid":"0000000000000000000000000000000000000002","size":4}]"#
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 }
