@@ -19,6 +19,11 @@ final class FileAssembly: @unchecked Sendable {
     private var hashedUpTo: Int64 = 0
     private var hashing = false
     private var unsaved: Int64 = 0
+    /// Serialises record writes; `generation` changes on reset, `retired` once the file is final,
+    /// so a late checkpoint never writes a stale record.
+    private let saveLock = NSLock()
+    private var generation = 0
+    private var retired = false
     /// Bytes read back from disk for hashing (for tests and the benchmark).
     private(set) var readBackBytes: Int64 = 0
 
@@ -59,12 +64,12 @@ final class FileAssembly: @unchecked Sendable {
         unsaved += Int64(bytes.count)
         let saveNow = unsaved >= 16 << 20
         if saveNow { unsaved = 0 }
-        let snapshot = saveNow ? written : nil
+        let snapshot = saveNow ? (written, generation) : nil
         let direct = !hashing && hashedUpTo == offset
         let catchUp = !hashing && !direct && written.contiguousEnd(from: hashedUpTo) > hashedUpTo
         if direct || catchUp { hashing = true }
         lock.unlock()
-        if let snapshot { partial.saveRecord(snapshot, size: size, etag: etag) }
+        if let snapshot { persist(snapshot.0, generation: snapshot.1) }
         if direct {
             hasher.update(bytes)
             lock.withLock { hashedUpTo = end }
@@ -121,19 +126,43 @@ final class FileAssembly: @unchecked Sendable {
         if claim { try hashAvailable() }
     }
 
+    /// Persists the record when bytes were written since the last save.
+    func checkpointIfChanged() {
+        let snapshot = lock.withLock { () -> (RangeSet, Int)? in
+            guard unsaved > 0 else { return nil }
+            unsaved = 0
+            return (written, generation)
+        }
+        if let snapshot { persist(snapshot.0, generation: snapshot.1) }
+    }
+
     /// Persists the record of written ranges now.
     func checkpoint() {
-        let snapshot = lock.withLock { () -> RangeSet in
+        let snapshot = lock.withLock { () -> (RangeSet, Int) in
             unsaved = 0
-            return written
+            return (written, generation)
         }
-        partial.saveRecord(snapshot, size: size, etag: etag)
+        persist(snapshot.0, generation: snapshot.1)
+    }
+
+    private func persist(_ set: RangeSet, generation seen: Int) {
+        saveLock.withLock {
+            if !retired, seen == lock.withLock({ generation }) { partial.saveRecord(set, size: size, etag: etag) }
+        }
+    }
+
+    /// No more record writes: the file is final (or deleted).
+    func retire() {
+        saveLock.withLock { retired = true }
     }
 
     /// Forgets everything: truncates the data and drops the record (a server ignored Range, or
     /// sent bad data). Only call when no range is being written.
     func reset(kind: ContentHasher.Kind) {
+        saveLock.lock()
+        defer { saveLock.unlock() }
         lock.withLock {
+            generation += 1
             written = RangeSet()
             hasher = ContentHasher(kind: kind, size: size)
             hashedUpTo = 0

@@ -36,6 +36,7 @@ final class TransferEngine: @unchecked Sendable {
     let progress: ProgressTracker
     let cancel = CancelFlag()
     private let slots: DispatchSemaphore
+    private let active = ActiveAssemblies()
 
     init(client: HubClient, options: TransferOptions, progress: ProgressTracker) {
         self.client = client
@@ -49,6 +50,15 @@ final class TransferEngine: @unchecked Sendable {
     func run(_ jobs: [TransferJob]) throws {
         let queue = JobQueue(jobs)
         let failure = FirstError()
+        // Persist the record of written ranges twice a second, so even a SIGKILL loses little.
+        let ticker = Thread { [active] in
+            while !active.finished {
+                Thread.sleep(forTimeInterval: 0.5)
+                active.checkpointAll()
+            }
+        }
+        ticker.start()
+        defer { active.finish() }
         runOnThreads(min(max(1, options.jobs), jobs.count)) { _ in
             while !self.cancel.isSet, let job = queue.next() {
                 do { try self.fetch(job) } catch {
@@ -71,6 +81,8 @@ final class TransferEngine: @unchecked Sendable {
         let partial = PartialFile(dataPath: job.partialPath)
         try FileManager.default.createDirectory(atPath: (job.partialPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let assembly = try FileAssembly(partial: partial, size: file.size, etag: expected, kind: kind)
+        active.add(assembly)
+        defer { active.remove(assembly) }
         progress.begin(file.path, total: file.size, kept: assembly.writtenCount)
         defer { progress.end(file.path) }
         let location = LocationBox(client: client, job: job)
@@ -102,6 +114,7 @@ final class TransferEngine: @unchecked Sendable {
                 progress.discard(file.path, assembly.writtenCount)
                 assembly.reset(kind: kind)
                 if badDigestSeen {
+                    assembly.retire()
                     partial.remove()
                     throw HubError.checksumMismatch(repo: job.repo.description, path: file.path,
                                                     algorithm: file.digestAlgorithm, expected: expected, actual: actual)
@@ -110,6 +123,7 @@ final class TransferEngine: @unchecked Sendable {
                 continue
             }
             assembly.sync()
+            assembly.retire()
             try FileManager.default.createDirectory(atPath: (job.finalPath as NSString).deletingLastPathComponent,
                                                     withIntermediateDirectories: true)
             guard rename(partial.dataPath, job.finalPath) == 0 else {
@@ -334,4 +348,18 @@ final class JobQueue: @unchecked Sendable {
     private var jobs: [TransferJob]
     init(_ jobs: [TransferJob]) { self.jobs = jobs.reversed() }
     func next() -> TransferJob? { lock.withLock { jobs.popLast() } }
+}
+
+/// The files being assembled right now, checkpointed periodically.
+final class ActiveAssemblies: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [ObjectIdentifier: FileAssembly] = [:]
+    private var done = false
+    var finished: Bool { lock.withLock { done } }
+    func add(_ a: FileAssembly) { lock.withLock { items[ObjectIdentifier(a)] = a } }
+    func remove(_ a: FileAssembly) { lock.withLock { items[ObjectIdentifier(a)] = nil } }
+    func finish() { lock.withLock { done = true } }
+    func checkpointAll() {
+        for a in lock.withLock({ Array(items.values) }) { a.checkpointIfChanged() }
+    }
 }
