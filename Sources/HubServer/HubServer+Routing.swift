@@ -51,6 +51,10 @@ extension HubServer {
             return HubErrorResponse.invalidCredentials()
         }
         let s = request.decodedSegments
+        if s.first == "api", s.count >= 6, s[1] == "resolve-cache", s[2] == "models" {
+            guard request.method == .get || request.method == .head else { return HubErrorResponse.methodNotAllowed() }
+            return try await resolveCache(request, repo: s[3] + "/" + s[4], commit: s[5], path: s[6...].joined(separator: "/"))
+        }
         if s.first == "api" {
             guard s.count >= 4 else { return HubErrorResponse.notFound() }
             guard s[1] == "models" else {
