@@ -52,6 +52,13 @@ struct ServeCommand: AsyncParsableCommand {
         try await server.start()
         FileHandle.standardOutput.write(Data(((server.endpoint ?? "") + "\n").utf8))
         FileHandle.standardError.write(Data("serving \(root) at \(server.endpoint ?? "") (LFS via \(server.cdnEndpoint ?? "")); stop with Ctrl-C\n".utf8))
+        let warm = Task {
+            let started = Date()
+            let (files, bytes) = await server.warmUp()
+            let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+            FileHandle.standardError.write(Data("indexed \(files) files (\(bytes) bytes) in \(seconds) s\n".utf8))
+        }
+        defer { warm.cancel() }
         try await server.run()
     }
 }

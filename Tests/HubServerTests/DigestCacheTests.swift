@@ -32,3 +32,40 @@ struct DigestCacheTests {
         await hub.stop()
     }
 }
+
+@Suite("server lifecycle")
+struct LifecycleTests {
+    @Test("warmUp hashes every file of every revision once, so requests hash nothing more")
+    func warmUp() async throws {
+        let repos = try StandardRepos()
+        defer { repos.remove() }
+        try repos.fixture.addRepository("other/repo", textFiles: ["x.txt": "x"])
+        let hub = try await repos.start()
+        let (files, bytes) = await hub.server.warmUp()
+        // org/tiny main (6 files) + refs/pr/1 (1) + other/repo (1)
+        #expect(files == 8)
+        #expect(bytes > 8000)
+        let hashed = await hub.server.catalog.digests.hashCount
+        #expect(hashed == 8)
+        _ = try await RawHTTP.send("GET", hub.endpoint + "/api/models/org/tiny/tree/main?recursive=true")
+        _ = try await RawHTTP.send("HEAD", hub.endpoint + "/org/tiny/resolve/refs%2Fpr%2F1/config.json")
+        #expect(await hub.server.catalog.digests.hashCount == hashed)
+        await hub.stop()
+    }
+
+    @Test("a port in use is a bindFailed error naming host and port; a server starts only once")
+    func bindFailure() async throws {
+        let repos = try StandardRepos()
+        defer { repos.remove() }
+        let first = try await repos.start()
+        let port = try #require(URL(string: first.endpoint)?.port)
+        let second = try HubServer(configuration: HubServerConfiguration(source: .repositories(repos.root), port: port))
+        await #expect(throws: HubServerError.self) { try await second.start() }
+        await #expect(throws: HubServerError.self) { try await first.server.start() }
+        #expect(try await RawHTTP.send("HEAD", first.endpoint + "/org/tiny/resolve/main/config.json").status == 200)
+        await first.stop()
+        #expect(throws: HubServerError.missingRoot("/nonexistent/x")) {
+            try HubServer(configuration: HubServerConfiguration(source: .repositories("/nonexistent/x")))
+        }
+    }
+}
