@@ -80,6 +80,8 @@ struct ServedRepository: Sendable {
 protocol RepositorySource: Sendable {
     /// The repository `id`, or nil when the source does not have it.
     func repository(_ id: RepoID) throws -> ServedRepository?
+    /// Every repository id the source holds (for warming the digest cache).
+    func allRepositoryIDs() -> [RepoID]
 }
 
 /// `stat(2)` of a path, following symlinks.
