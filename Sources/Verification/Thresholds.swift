@@ -19,8 +19,8 @@ public struct Thresholds: Sendable, Codable, Equatable {
         case .f32: return Thresholds(relativeRMSE: 1e-6, cosine: 0.999_999, hiddenDrift: 1e-4, meanKL: 1e-5, top1: 0.99, relativePerplexityDelta: 0.001)
         case .f16: return Thresholds(relativeRMSE: 2e-3, cosine: 0.999_99, hiddenDrift: 0.01, meanKL: 1e-3, top1: 0.98, relativePerplexityDelta: 0.005)
         case .bf16: return Thresholds(relativeRMSE: 1e-2, cosine: 0.999_9, hiddenDrift: 0.04, meanKL: 5e-3, top1: 0.95, relativePerplexityDelta: 0.01)
-        case .q8_0: return Thresholds(relativeRMSE: 0.02, cosine: 0.999_5, hiddenDrift: 0.08, meanKL: 0.01, top1: 0.90, relativePerplexityDelta: 0.02)
-        case .q4_0: return Thresholds(relativeRMSE: 0.16, cosine: 0.985, hiddenDrift: 0.5, meanKL: 0.15, top1: 0.70, relativePerplexityDelta: 0.15)
+        case .q8_0: return Thresholds(relativeRMSE: 0.03, cosine: 0.999_5, hiddenDrift: 0.08, meanKL: 0.01, top1: 0.90, relativePerplexityDelta: 0.02)
+        case .q4_0: return Thresholds(relativeRMSE: 0.25, cosine: 0.97, hiddenDrift: 0.5, meanKL: 0.15, top1: 0.70, relativePerplexityDelta: 0.15)
         }
     }
 
