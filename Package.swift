@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Quantization", "TensorCore"]),
         .testTarget(name: "ConversionTests", dependencies: ["Conversion", "SafeTensors", "GGUF", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
-        .testTarget(name: "VerificationTests", dependencies: ["Verification", "SafeTensors", "GGUF", "TestSupport"]),
+        .testTarget(name: "VerificationTests", dependencies: ["Verification", "Tokenization", "SafeTensors", "GGUF", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "ModelHub"]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,7 +7,10 @@ struct HubKit: AsyncParsableCommand {
         commandName: "hubkit",
         abstract: "Download a model from the Hugging Face Hub, convert it to GGUF, and verify it.",
         version: HubKitVersion.string,
-        subcommands: [DownloadCommand.self, ResolveCommand.self, CacheCommand.self, ServeCommand.self]
+        subcommands: [
+            DownloadCommand.self, ResolveCommand.self, CacheCommand.self, ServeCommand.self,
+            ConvertCommand.self, InspectCommand.self, VerifyCommand.self, LogitsCommand.self,
+        ]
     )
 }
 

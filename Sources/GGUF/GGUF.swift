@@ -1,1 +1,0 @@
-// GGUF: placeholder until the module lands.

@@ -1,1 +1,0 @@
-// Quantization: placeholder until the module lands.

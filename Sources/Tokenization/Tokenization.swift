@@ -1,1 +1,0 @@
-// Tokenization: placeholder until the module lands.

@@ -1,0 +1,4 @@
+extension VerifyReport {
+    /// Placeholder replaced below by the charted report.
+    public func html() -> String { "<!doctype html><pre>" + textTable() + "</pre>" }
+}

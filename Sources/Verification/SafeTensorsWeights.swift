@@ -1,0 +1,43 @@
+import SafeTensors
+
+/// Reference weights: a transformers model folder (`config.json` + safetensors, F32/F16/BF16),
+/// read in place from the mapped files and computed in float32.
+public final class SafeTensorsWeights: LlamaWeightSource, @unchecked Sendable {
+    public let config: LlamaConfig
+    public let ropeLayout = RopeLayout.halves
+    public let model: SafeTensorsModel
+    public var sourceName: String { model.folder }
+
+    public init(folder: String) throws {
+        config = try LlamaConfig(configJSON: folder + "/config.json")
+        model = try SafeTensorsModel(folder: folder)
+    }
+
+    public func matrix(_ tensor: LlamaTensor) throws -> WeightMatrix {
+        var name = tensor.hfName
+        if tensor == .output, config.tieWordEmbeddings || model.entry(name) == nil { name = LlamaTensor.embedding.hfName }
+        let view: TensorView
+        do { view = try model.view(name) } catch {
+            throw VerificationError.missingTensor(name: name, source: model.folder)
+        }
+        let storage: WeightStorage
+        switch view.dtype {
+        case .f32: storage = .f32
+        case .f16: storage = .f16
+        case .bf16: storage = .bf16
+        default: throw VerificationError.unsupportedType(tensor: name, type: view.dtype.rawValue)
+        }
+        guard view.shape.count == 2 else { throw VerificationError.badShape(tensor: name, expected: [0, 0], found: view.shape.map { Int($0) }) }
+        return try WeightMatrix(name: name, rows: Int(view.shape[0]), cols: Int(view.shape[1]), storage: storage, bytes: view.bytes, owner: model)
+    }
+
+    public func vector(_ tensor: LlamaTensor) throws -> [Float] {
+        let view: TensorView
+        do { view = try model.view(tensor.hfName) } catch {
+            throw VerificationError.missingTensor(name: tensor.hfName, source: model.folder)
+        }
+        do { return try view.floats() } catch {
+            throw VerificationError.unsupportedType(tensor: tensor.hfName, type: view.dtype.rawValue)
+        }
+    }
+}

@@ -1,2 +1,0 @@
-// Verification: placeholder until the module lands.
-import CZstd

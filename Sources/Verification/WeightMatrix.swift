@@ -1,0 +1,79 @@
+import TensorCore
+
+/// How a weight matrix is stored. Rows are contiguous; quantized rows are runs of 32-element blocks.
+public enum WeightStorage: String, Sendable {
+    case f32 = "F32", f16 = "F16", bf16 = "BF16"
+    /// `half d; int8 qs[32]` per block: `y = d·q`.
+    case q8_0 = "Q8_0"
+    /// `half d; u8 qs[16]` per block: low nibble → element j, high nibble → j+16; `y = d·(nib−8)`.
+    case q4_0 = "Q4_0"
+
+    /// Bytes of one row of `cols` elements (cols must be a multiple of 32 for the block types).
+    func rowBytes(cols: Int) -> Int {
+        switch self {
+        case .f32: return 4 * cols
+        case .f16, .bf16: return 2 * cols
+        case .q8_0: return cols / 32 * 34
+        case .q4_0: return cols / 32 * 18
+        }
+    }
+
+    var blockSize: Int { self == .q8_0 || self == .q4_0 ? 32 : 1 }
+}
+
+/// A read-only `[rows, cols]` weight matrix in a mapped file, in HF orientation (one row = one output).
+/// It never materialises as float32: kernels decode a few rows at a time.
+public struct WeightMatrix: @unchecked Sendable {
+    public let name: String
+    public let rows: Int
+    public let cols: Int
+    public let storage: WeightStorage
+    /// First byte of row 0; rows follow each other without gaps.
+    public let base: UnsafeRawPointer
+    /// Keeps the mapping alive as long as the matrix is used.
+    let owner: AnyObject?
+
+    public init(name: String, rows: Int, cols: Int, storage: WeightStorage, bytes: UnsafeRawBufferPointer, owner: AnyObject?) throws {
+        guard rows > 0, cols > 0, cols % storage.blockSize == 0 else {
+            throw VerificationError.badShape(tensor: name, expected: [rows, cols - cols % storage.blockSize], found: [rows, cols])
+        }
+        guard let b = bytes.baseAddress, bytes.count >= rows * storage.rowBytes(cols: cols) else {
+            throw VerificationError.io(path: name, reason: "holds \(bytes.count) bytes, \(storage.rawValue) [\(rows), \(cols)] needs \(rows * storage.rowBytes(cols: cols))")
+        }
+        self.name = name
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+        base = b
+        self.owner = owner
+    }
+
+    /// Decodes row `r` to float32: `out: [cols]`. Quantized rows are decoded block by block.
+    public func decodeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        let row = base + r * storage.rowBytes(cols: cols)
+        switch storage {
+        case .f32: HalfPrecision.copyF32(row, to: out, count: cols)
+        case .f16: HalfPrecision.widenF16(row, to: out, count: cols)
+        case .bf16: HalfPrecision.widenBF16(row, to: out, count: cols)
+        case .q8_0:
+            for b in 0..<(cols / 32) {
+                let block = row + b * 34
+                let d = Float(Float16(bitPattern: UInt16(littleEndian: block.loadUnaligned(as: UInt16.self))))
+                let qs = (block + 2).assumingMemoryBound(to: Int8.self)
+                let o = out + b * 32
+                for j in 0..<32 { o[j] = d * Float(qs[j]) }
+            }
+        case .q4_0:
+            for b in 0..<(cols / 32) {
+                let block = row + b * 18
+                let d = Float(Float16(bitPattern: UInt16(littleEndian: block.loadUnaligned(as: UInt16.self))))
+                let qs = (block + 2).assumingMemoryBound(to: UInt8.self)
+                let o = out + b * 32
+                for j in 0..<16 {
+                    o[j] = d * Float(Int32(qs[j] & 0x0F) - 8)
+                    o[j + 16] = d * Float(Int32(qs[j] >> 4) - 8)
+                }
+            }
+        }
+    }
+}
