@@ -6,23 +6,11 @@ import TensorCore
 /// The pickle in `<archive>/data.pkl` is interpreted by a restricted machine that knows only the
 /// globals a state dict needs; tensor data stays in the zip's stored entries and is mapped in place.
 public final class TorchCheckpoint: @unchecked Sendable {
-    /// One tensor: where its bytes are in the file and how to read them.
-    public struct Tensor: Sendable, Equatable {
-        public let name: String
-        public let dtype: DType
-        /// PyTorch order (outermost first), like safetensors.
-        public let shape: [Int]
-        /// Absolute byte offset of the first element in the file.
-        public let fileOffset: UInt64
-        public let byteCount: UInt64
-
-        public var elementCount: Int { shape.reduce(1, *) }
-    }
-
     public let path: String
     public let file: MappedFile
-    /// Tensors in the order the state dict lists them.
-    public let tensors: [Tensor]
+    /// Tensors in the order the state dict lists them; `begin`/`end` are absolute file offsets.
+    public let tensors: [TensorInfo]
+    private let byName: [String: Int]
 
     public convenience init(path: String) throws {
         try self.init(file: MappedFile(path: path))
@@ -39,26 +27,36 @@ public final class TorchCheckpoint: @unchecked Sendable {
         var machine = PickleMachine(path: file.path, bytes: try zip.storedBytes(of: pickleEntry).bytes)
         guard case let .dict(root) = try machine.run() else { throw TorchCheckpointError.notAStateDict(path: file.path) }
 
-        var tensors: [Tensor] = []
-        var seen: Set<String> = []
+        var tensors: [TensorInfo] = []
+        var byName: [String: Int] = [:]
         for (key, value) in root.entries {
             guard case let .string(name) = key, case let .tensor(record) = value else {
                 throw TorchCheckpointError.notAStateDict(path: file.path)
             }
-            guard seen.insert(name).inserted else {
+            guard byName[name] == nil else {
                 throw TorchCheckpointError.badTensor(path: file.path, tensor: name, reason: "listed twice")
             }
+            byName[name] = tensors.count
             tensors.append(try TorchCheckpoint.locate(name, record, zip: zip, prefix: prefix))
         }
         self.tensors = tensors
+        self.byName = byName
     }
 
-    /// The tensor's raw little-endian bytes, mapped in place.
-    public func bytes(of tensor: Tensor) throws -> UnsafeRawBufferPointer {
-        try file.bytes(at: tensor.fileOffset, count: tensor.byteCount)
+    public func info(_ name: String) -> TensorInfo? { byName[name].map { tensors[$0] } }
+
+    /// A view of tensor `name`'s bytes, mapped in place (the same type safetensors files give).
+    public func view(_ name: String) throws -> TensorView {
+        guard let t = info(name) else { throw SafeTensorsError.tensorNotFound(name: name) }
+        return TensorView(locating: t, in: try file.bytes(at: t.begin, count: t.byteCount), at: t.begin)
     }
 
-    private static func locate(_ name: String, _ r: TensorRecord, zip archive: ZipArchive, prefix: String) throws -> Tensor {
+    /// Lets the kernel drop the consumed pages of a tensor (keeps RSS flat while streaming).
+    public func release(_ view: TensorView) {
+        file.advise(.dontNeed, offset: view.fileOffset, count: view.info.byteCount)
+    }
+
+    private static func locate(_ name: String, _ r: TensorRecord, zip archive: ZipArchive, prefix: String) throws -> TensorInfo {
         let path = archive.file.path
         func bad(_ reason: String) -> TorchCheckpointError { .badTensor(path: path, tensor: name, reason: reason) }
         guard r.shape.allSatisfy({ $0 >= 0 }) else { throw bad("negative dimension in \(r.shape)") }
@@ -87,7 +85,7 @@ public final class TorchCheckpoint: @unchecked Sendable {
         guard start + length <= UInt64(bytes.count) else {
             throw bad("needs bytes \(start)..<\(start + length) of storage '\(r.storage.key)', which has \(bytes.count)")
         }
-        return Tensor(name: name, dtype: r.storage.dtype, shape: r.shape.map { Int($0) },
-                      fileOffset: dataOffset + start, byteCount: length)
+        return TensorInfo(name: name, dtype: r.storage.dtype, shape: r.shape.map { UInt64($0) },
+                          fileRange: (dataOffset + start)..<(dataOffset + start + length))
     }
 }
