@@ -11,6 +11,11 @@ struct PickleMachine {
     private var reader: ByteReader
     private var stack: [PickleValue] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Arena of lists and dictionaries (insertion-ordered, like `OrderedDict`).
+    private(set) var lists: [[PickleValue]] = []
+    private(set) var dicts: [[(key: PickleValue, value: PickleValue)]] = []
+    /// Deepest tuple nesting accepted; state dicts need 3.
+    static let maxDepth = 32
 
     init(path: String, bytes: UnsafeRawBufferPointer) {
         self.path = path
@@ -78,9 +83,9 @@ struct PickleMachine {
         case 0x95: _ = try reader.read(UInt64.self)                                 // FRAME
         case 0x2E: return try pop(at)                                               // STOP
         case 0x28: stack.append(.mark)                                              // MARK
-        case 0x7D: stack.append(.dict(PickleDict()))                                // EMPTY_DICT
-        case 0x5D: stack.append(.list(PickleList()))                                // EMPTY_LIST
-        case 0x29: stack.append(.tuple([]))                                         // EMPTY_TUPLE
+        case 0x7D: stack.append(newDict())                                          // EMPTY_DICT
+        case 0x5D: stack.append(newList())                                          // EMPTY_LIST
+        case 0x29: stack.append(try tuple([], at))                                  // EMPTY_TUPLE
         case 0x4E: stack.append(.none)                                              // NONE
         case 0x88: stack.append(.bool(true))                                        // NEWTRUE
         case 0x89: stack.append(.bool(false))                                       // NEWFALSE
@@ -104,14 +109,20 @@ struct PickleMachine {
         case 0x54: stack.append(.string(try string(try length(UInt64(try reader.read(UInt32.self)), at))))   // BINSTRING
         case 0x43: stack.append(.bytes(Array(try reader.readBytes(Int(try reader.read(UInt8.self))))))      // SHORT_BINBYTES
         case 0x42: stack.append(.bytes(Array(try reader.readBytes(try length(UInt64(try reader.read(UInt32.self)), at)))))
-        case 0x74: stack.append(.tuple(try popToMark(at)))                          // TUPLE
-        case 0x85: stack.append(.tuple([try pop(at)]))                              // TUPLE1
-        case 0x86: let b = try pop(at), a = try pop(at); stack.append(.tuple([a, b]))            // TUPLE2
-        case 0x87: let c = try pop(at), b = try pop(at), a = try pop(at); stack.append(.tuple([a, b, c]))
+        case 0x74: stack.append(try tuple(try popToMark(at), at))                   // TUPLE
+        case 0x85: stack.append(try tuple([try pop(at)], at))                       // TUPLE1
+        case 0x86: let b = try pop(at), a = try pop(at); stack.append(try tuple([a, b], at))     // TUPLE2
+        case 0x87: let c = try pop(at), b = try pop(at), a = try pop(at); stack.append(try tuple([a, b, c], at))
         case 0x6C:                                                                  // LIST
-            let l = PickleList(); l.items = try popToMark(at); stack.append(.list(l))
+            let items = try popToMark(at)
+            let l = newList()
+            if case let .list(i) = l { lists[i] = items }
+            stack.append(l)
         case 0x64:                                                                  // DICT
-            let d = PickleDict(); try setItems(d, try popToMark(at), at); stack.append(.dict(d))
+            let items = try popToMark(at)
+            let d = newDict()
+            if case let .dict(i) = d { try setItems(i, items, at) }
+            stack.append(d)
         case 0x30: _ = try pop(at)                                                  // POP
         case 0x31: _ = try popToMark(at)                                            // POP_MARK
         case 0x32: let v = try pop(at); stack.append(v); stack.append(v)            // DUP
@@ -132,19 +143,20 @@ struct PickleMachine {
             stack.append(try persistentLoad(try pop(at), at))
         case 0x52:                                                                  // REDUCE
             let args = try pop(at), callable = try pop(at)
-            guard case let .global(g) = callable, case let .tuple(a) = args else { throw fail("REDUCE needs a global and a tuple", at) }
-            stack.append(try call(g, a, at))
+            guard case let .global(g) = callable, case let .tuple(a, _) = args else { throw fail("REDUCE needs a global and a tuple", at) }
+            let result = try call(g, a, at)
+            stack.append(result)
         case 0x81:                                                                  // NEWOBJ
             let args = try pop(at), cls = try pop(at)
             guard case .global(.orderedDict) = cls, case .tuple = args else { throw fail("NEWOBJ of an unsupported class", at) }
-            stack.append(.dict(PickleDict()))
+            stack.append(newDict())
         case 0x62:                                                                  // BUILD: state of an OrderedDict (_metadata) is ignored
             _ = try pop(at)
             guard case .dict = try top(at) else { throw fail("BUILD on something other than a dict", at) }
         case 0x73:                                                                  // SETITEM
             let v = try pop(at), k = try pop(at)
             guard case let .dict(d) = try top(at) else { throw fail("SETITEM on a non-dict", at) }
-            d.entries.append((k, v))
+            dicts[d].append((k, v))
         case 0x75:                                                                  // SETITEMS
             let items = try popToMark(at)
             guard case let .dict(d) = try top(at) else { throw fail("SETITEMS on a non-dict", at) }
@@ -152,11 +164,11 @@ struct PickleMachine {
         case 0x61:                                                                  // APPEND
             let v = try pop(at)
             guard case let .list(l) = try top(at) else { throw fail("APPEND on a non-list", at) }
-            l.items.append(v)
+            lists[l].append(v)
         case 0x65:                                                                  // APPENDS
             let items = try popToMark(at)
             guard case let .list(l) = try top(at) else { throw fail("APPENDS on a non-list", at) }
-            l.items.append(contentsOf: items)
+            lists[l].append(contentsOf: items)
         default:
             throw TorchCheckpointError.unsupportedOpcode(path: path, opcode: op, offset: at)
         }
@@ -174,9 +186,25 @@ struct PickleMachine {
         return v
     }
 
-    private func setItems(_ d: PickleDict, _ items: [PickleValue], _ at: Int) throws {
+    private mutating func setItems(_ d: Int, _ items: [PickleValue], _ at: Int) throws {
         guard items.count % 2 == 0 else { throw fail("odd number of dictionary items", at) }
-        for i in stride(from: 0, to: items.count, by: 2) { d.entries.append((items[i], items[i + 1])) }
+        for i in stride(from: 0, to: items.count, by: 2) { dicts[d].append((items[i], items[i + 1])) }
+    }
+
+    private mutating func newList() -> PickleValue {
+        lists.append([])
+        return .list(lists.count - 1)
+    }
+
+    private mutating func newDict() -> PickleValue {
+        dicts.append([])
+        return .dict(dicts.count - 1)
+    }
+
+    private func tuple(_ items: [PickleValue], _ at: Int) throws -> PickleValue {
+        let depth = 1 + (items.map(\.depth).max() ?? 0)
+        guard depth <= PickleMachine.maxDepth else { throw fail("tuples nested deeper than \(PickleMachine.maxDepth)", at) }
+        return .tuple(items, depth: depth)
     }
 
     private func allow(_ module: String, _ name: String) throws -> AllowedGlobal {
@@ -188,17 +216,17 @@ struct PickleMachine {
 
     /// `('storage', torch.FloatStorage, '0', 'cpu', numel)` → a storage reference.
     private func persistentLoad(_ pid: PickleValue, _ at: Int) throws -> PickleValue {
-        guard case let .tuple(t) = pid, t.count >= 5, case .string("storage") = t[0],
+        guard case let .tuple(t, _) = pid, t.count >= 5, case .string("storage") = t[0],
               case let .global(.storageType(dtype, _)) = t[1], case let .string(key) = t[2],
               case let .int(numel) = t[4], numel >= 0
         else { throw fail("unsupported persistent id (expected ('storage', type, key, location, numel))", at) }
         return .storage(StorageRef(dtype: dtype, key: key, elementCount: numel))
     }
 
-    private func call(_ g: AllowedGlobal, _ args: [PickleValue], _ at: Int) throws -> PickleValue {
+    private mutating func call(_ g: AllowedGlobal, _ args: [PickleValue], _ at: Int) throws -> PickleValue {
         switch g {
         case .orderedDict:
-            return .dict(PickleDict())
+            return newDict()
         case .rebuildParameter:
             guard let first = args.first, case .tensor = first else { throw fail("_rebuild_parameter without a tensor", at) }
             return first
@@ -213,7 +241,7 @@ struct PickleMachine {
     }
 
     private func ints(_ v: PickleValue) -> [Int64]? {
-        guard case let .tuple(items) = v else { return nil }
+        guard case let .tuple(items, _) = v else { return nil }
         var out: [Int64] = []
         for item in items {
             guard case let .int(i) = item else { return nil }

@@ -8,9 +8,12 @@ indirect enum PickleValue {
     case float(Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleValue])
-    case list(PickleList)
-    case dict(PickleDict)
+    /// Tuples are immutable and built bottom-up, so their nesting depth is known exactly.
+    case tuple([PickleValue], depth: Int)
+    /// Lists and dictionaries are mutable and shared through the memo: they live in the machine's
+    /// arena and values refer to them by index, so no hostile nesting can recurse on release.
+    case list(Int)
+    case dict(Int)
     /// A callable or class named by GLOBAL / STACK_GLOBAL, already checked against the allow-list.
     case global(AllowedGlobal)
     /// A storage reference produced by BINPERSID: `('storage', type, key, location, numel)`.
@@ -19,14 +22,12 @@ indirect enum PickleValue {
     case mark
 }
 
-/// Mutable list object (lists are shared through the memo).
-final class PickleList {
-    var items: [PickleValue] = []
-}
-
-/// Mutable dictionary object; keeps insertion order like `OrderedDict`.
-final class PickleDict {
-    var entries: [(key: PickleValue, value: PickleValue)] = []
+extension PickleValue {
+    /// Nesting depth of tuples (containers count as leaves: they are arena references).
+    var depth: Int {
+        if case let .tuple(_, d) = self { return d }
+        return 0
+    }
 }
 
 /// The only globals a state dict needs. Anything else is refused before it could be "called".

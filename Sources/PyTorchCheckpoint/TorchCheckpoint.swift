@@ -25,11 +25,12 @@ public final class TorchCheckpoint: @unchecked Sendable {
         }
         let prefix = String(pickleEntry.name.dropLast("data.pkl".count))
         var machine = PickleMachine(path: file.path, bytes: try zip.storedBytes(of: pickleEntry).bytes)
-        guard case let .dict(root) = try machine.run() else { throw TorchCheckpointError.notAStateDict(path: file.path) }
+        guard case let .dict(rootIndex) = try machine.run() else { throw TorchCheckpointError.notAStateDict(path: file.path) }
+        let root = machine.dicts[rootIndex]
 
         var tensors: [TensorInfo] = []
         var byName: [String: Int] = [:]
-        for (key, value) in root.entries {
+        for (key, value) in root {
             guard case let .string(name) = key, case let .tensor(record) = value else {
                 throw TorchCheckpointError.notAStateDict(path: file.path)
             }

@@ -106,3 +106,40 @@ struct TorchCheckpointTests {
         }
     }
 }
+
+@Suite("PickleMachine")
+struct PickleMachineTests {
+    private func run(_ bytes: [UInt8]) throws -> PickleValue {
+        try bytes.withUnsafeBytes { raw in
+            var m = PickleMachine(path: "test.pkl", bytes: raw)
+            return try m.run()
+        }
+    }
+
+    @Test("refuses a million nested tuples instead of recursing")
+    func deepTuples() {
+        let bytes: [UInt8] = [0x80, 0x02, 0x4E] + [UInt8](repeating: 0x85, count: 1_000_000) + [0x2E]
+        #expect(throws: TorchCheckpointError.self) { try run(bytes) }
+    }
+
+    @Test("lists nested through the memo do not recurse on release")
+    func deepLists() throws {
+        // Each round: EMPTY_LIST MEMOIZE APPEND (into the current list) LONG_BINGET k (make it current),
+        // so list k+1 sits inside list k: a chain 200,000 deep.
+        var bytes: [UInt8] = [0x80, 0x02, 0x5D]
+        for k in 0..<200_000 {
+            bytes += [0x5D, 0x94, 0x61, 0x6A]
+            withUnsafeBytes(of: UInt32(k).littleEndian) { bytes += $0 }
+        }
+        bytes += [0x2E]
+        guard case .list = try run(bytes) else { Issue.record("expected a list"); return }
+    }
+
+    @Test("rejects stack underflow, unknown opcodes and dangling memo references")
+    func malformed() {
+        #expect(throws: TorchCheckpointError.self) { try run([0x80, 0x02, 0x2E]) }
+        #expect(throws: TorchCheckpointError.self) { try run([0x80, 0x02, 0x49, 0x2E]) }
+        #expect(throws: TorchCheckpointError.self) { try run([0x80, 0x02, 0x68, 0x07, 0x2E]) }
+        #expect(throws: TorchCheckpointError.self) { try run([0x80, 0x02, 0x63] + Array("builtins\neval\n".utf8) + [0x2E]) }
+    }
+}
