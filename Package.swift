@@ -37,6 +37,7 @@ let package = Package(
             swiftSettings: fast
         ),
         .target(name: "SafeTensors", dependencies: ["TensorCore"], swiftSettings: fast),
+        .target(name: "PyTorchCheckpoint", dependencies: ["TensorCore", "SafeTensors"], swiftSettings: fast),
         .target(name: "Quantization", dependencies: ["TensorCore"], swiftSettings: fast),
         .target(name: "GGUF", dependencies: ["TensorCore", "Quantization"], swiftSettings: fast),
         .target(
@@ -78,6 +79,7 @@ let package = Package(
         .testTarget(name: "ModelHubTests", dependencies: ["ModelHub", "HubServer", "TestSupport"]),
         .testTarget(name: "HubServerTests", dependencies: ["HubServer", "ModelHub", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorCore"]),
+        .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors", "TensorCore"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "TensorCore"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Quantization", "TensorCore"]),
         .testTarget(name: "ConversionTests", dependencies: ["Conversion", "SafeTensors", "GGUF", "TestSupport"]),
