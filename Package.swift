@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "ModelHubTests", dependencies: ["ModelHub", "HubServer", "TestSupport"]),
         .testTarget(name: "HubServerTests", dependencies: ["HubServer", "ModelHub", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorCore"]),
-        .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors", "TensorCore"]),
+        .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors", "TensorCore"], exclude: ["make_checkpoint.py"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "TensorCore"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Quantization", "TensorCore"]),
         .testTarget(name: "ConversionTests", dependencies: ["Conversion", "SafeTensors", "GGUF", "TestSupport"]),
