@@ -32,14 +32,16 @@ final class CurlRequest {
     /// `sink` returns false to abort the transfer.
     static func perform(
         url: String, method: Method, headers: [String], options: HTTPOptions,
+        handle: CurlHandle? = nil,
         accept: ((Int, HTTPHeaders) -> Bool)? = nil,
         sink: ((UnsafeRawBufferPointer) -> Bool)? = nil
     ) -> Result<Response, Failure> {
         _ = globalInit
-        guard let h = curl_easy_init() else {
+        let owned = handle ?? CurlHandle()
+        defer { withExtendedLifetime(owned) {} }  // the easy handle must outlive curl_easy_perform
+        guard let h = owned.prepare() else {
             return .failure(.transport(code: -1, message: "curl_easy_init failed", stalled: false))
         }
-        defer { curl_easy_cleanup(h) }
         let ctx = Context(accept: accept, sink: sink)
         let unmanaged = Unmanaged.passRetained(ctx)
         defer { unmanaged.release() }
@@ -77,7 +79,7 @@ final class CurlRequest {
         }
         if ctx.aborted { return .failure(.aborted) }
         guard code == CURLE_OK else {
-            let detail = String(cString: errorBuffer)
+            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             return .failure(.transport(code: Int32(code.rawValue), message: message, stalled: code == CURLE_OPERATION_TIMEDOUT))
         }
@@ -154,4 +156,21 @@ public struct HTTPOptions: Sendable {
 
     /// The pause before retry number `attempt` (0-based).
     func backoff(attempt: Int) -> Double { min(backoffCap, backoffBase * pow(2, Double(attempt))) }
+}
+
+/// A libcurl easy handle kept across requests so its connection is reused (keep-alive):
+/// one per worker thread, never shared between threads.
+final class CurlHandle {
+    private var raw: UnsafeMutableRawPointer?
+
+    init() { raw = curl_easy_init() }
+
+    /// The handle, reset to default options (live connections survive `curl_easy_reset`).
+    func prepare() -> UnsafeMutableRawPointer? {
+        guard let raw else { return nil }
+        curl_easy_reset(raw)
+        return raw
+    }
+
+    deinit { if let raw { curl_easy_cleanup(raw) } }
 }

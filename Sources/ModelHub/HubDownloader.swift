@@ -146,7 +146,13 @@ public struct HubDownloader: Sendable {
         guard let commit = cache.cachedCommit(repo, revision: revision) else {
             throw HubError.offlineNotCached(repo: repo.description, revision: revision, cache: cache.layout.root)
         }
-        let wanted = !request.files.isEmpty ? request.files : (request.manifest?.files.map(\.path) ?? [])
+        var wanted = !request.files.isEmpty ? request.files : (request.manifest?.files.map(\.path) ?? [])
+        if wanted.isEmpty {
+            // The whole snapshot: whatever it holds.
+            let folder = cache.layout.snapshotFolder(repo, commit: commit)
+            let all = FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? []
+            wanted = all.filter { !cache.isDirectory(folder + "/" + $0) }.sorted()
+        }
         for path in wanted where !cache.hasFile(repo, commit: commit, path: path) {
             throw HubError.offlineFileNotCached(repo: repo.description, revision: revision, path: path)
         }

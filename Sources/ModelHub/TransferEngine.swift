@@ -6,9 +6,9 @@ public struct TransferOptions: Sendable {
     public var jobs = 8
     /// Files at least this big are fetched as several byte ranges at once.
     public var rangeThreshold: Int64 = 64 << 20
-    /// Smallest range worth a connection of its own.
+    /// Size of the byte ranges a big file is cut into (handed out in file order).
     public var minRangeSize: Int64 = 16 << 20
-    /// Most ranges of one file at once.
+    /// Most connections for one file at once.
     public var maxRangesPerFile = 8
 
     public init() {}
@@ -140,18 +140,24 @@ final class TransferEngine: @unchecked Sendable {
     private func transfer(_ job: TransferJob, assembly: FileAssembly, location: LocationBox) -> Outcome {
         let gaps = assembly.missing()
         if gaps.isEmpty { return .done }
-        let pieces = location.wholeFile ? gaps : split(gaps, fileSize: job.file.size)
+        // Pieces in file order, handed out one at a time: the hash position then advances at the
+        // full transfer rate and bytes arriving ahead of it are read back while still hot.
+        let pieces = PieceQueue(location.wholeFile ? gaps : split(gaps, fileSize: job.file.size))
+        let workers = min(pieces.count, max(1, min(options.jobs, options.maxRangesPerFile)))
         let state = FileState()
         let resumed = assembly.writtenCount > 0
-        runOnThreads(pieces.count + (resumed ? 1 : 0)) { i in
-            if i == pieces.count {
+        runOnThreads(workers + (resumed ? 1 : 0)) { i in
+            if i == workers {
                 // Hash the kept prefix while the rest downloads.
                 do { try assembly.catchUp() } catch { state.fail(error) }
                 return
             }
             self.slots.wait()
             defer { self.slots.signal() }
-            self.fetchRange(pieces[i], of: job, assembly: assembly, location: location, state: state)
+            let handle = CurlHandle()
+            while !state.stopped, !self.cancel.isSet, let piece = pieces.next() {
+                self.fetchRange(piece, of: job, assembly: assembly, location: location, state: state, handle: handle)
+            }
         }
         if state.rangeIgnored { return .restartFromZero }
         if let error = state.error { return .failed(error) }
@@ -159,18 +165,17 @@ final class TransferEngine: @unchecked Sendable {
         return .done
     }
 
-    /// Splits the gaps of a big file into up to `maxRangesPerFile` pieces of at least `minRangeSize`.
+    /// Cuts the gaps of a big file into pieces of `minRangeSize` (the last piece of a gap takes
+    /// a short remainder); small files stay whole.
     func split(_ gaps: [Range<Int64>], fileSize: Int64) -> [Range<Int64>] {
         guard fileSize >= options.rangeThreshold else { return gaps }
-        let missing = gaps.reduce(Int64(0)) { $0 + Int64($1.count) }
-        let want = max(1, min(Int64(min(options.maxRangesPerFile, options.jobs)), missing / max(1, options.minRangeSize)))
-        let target = max(options.minRangeSize, (missing + want - 1) / want)
+        let target = max(1, options.minRangeSize)
         var out: [Range<Int64>] = []
         for g in gaps {
             var lo = g.lowerBound
             while lo < g.upperBound {
                 var hi = min(g.upperBound, lo + target)
-                if g.upperBound - hi < options.minRangeSize / 2 { hi = g.upperBound }
+                if g.upperBound - hi < target / 2 { hi = g.upperBound }
                 out.append(lo..<hi)
                 lo = hi
             }
@@ -180,7 +185,8 @@ final class TransferEngine: @unchecked Sendable {
 
     /// Fetches `range` of the file, retrying and resuming within the range until it is complete
     /// or a non-retryable error occurs.
-    private func fetchRange(_ range: Range<Int64>, of job: TransferJob, assembly: FileAssembly, location: LocationBox, state: FileState) {
+    private func fetchRange(_ range: Range<Int64>, of job: TransferJob, assembly: FileAssembly, location: LocationBox, state: FileState,
+                            handle: CurlHandle) {
         let http = client.http
         let retries = http.options.retries
         var pos = range.lowerBound
@@ -198,7 +204,7 @@ final class TransferEngine: @unchecked Sendable {
             var gotBytes = false
             let requestedStart = pos
             let result = CurlRequest.perform(
-                url: url, method: .get, headers: headers, options: http.options,
+                url: url, method: .get, headers: headers, options: http.options, handle: handle,
                 accept: { status, headers in
                     if status == 206 {
                         if let cr = headers["Content-Range"], let start = contentRangeStart(cr), start != requestedStart { ignored = true }
@@ -361,5 +367,21 @@ final class ActiveAssemblies: @unchecked Sendable {
     func finish() { lock.withLock { done = true } }
     func checkpointAll() {
         for a in lock.withLock({ Array(items.values) }) { a.checkpointIfChanged() }
+    }
+}
+
+/// Byte ranges of one file, handed out in order to its worker threads.
+final class PieceQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private let pieces: [Range<Int64>]
+    private var index = 0
+    init(_ pieces: [Range<Int64>]) { self.pieces = pieces }
+    var count: Int { pieces.count }
+    func next() -> Range<Int64>? {
+        lock.withLock {
+            guard index < pieces.count else { return nil }
+            index += 1
+            return pieces[index - 1]
+        }
     }
 }

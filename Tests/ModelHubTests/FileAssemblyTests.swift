@@ -72,3 +72,17 @@ struct FileAssemblyTests {
         #expect(partial.loadRecord(size: 100, etag: "e").count == 0)
     }
 }
+
+@Suite("TransferEngine piece plan")
+struct PiecePlanTests {
+    @Test("big files are cut into in-order pieces covering exactly the gaps; small files stay whole")
+    func pieces() {
+        var options = TransferOptions()
+        options.rangeThreshold = 100
+        options.minRangeSize = 40
+        let engine = TransferEngine(client: HubClient(endpoint: "http://127.0.0.1:9", token: nil), options: options, progress: ProgressTracker())
+        #expect(engine.split([0..<99], fileSize: 99) == [0..<99])
+        #expect(engine.split([0..<130], fileSize: 130) == [0..<40, 40..<80, 80..<130])
+        #expect(engine.split([10..<50, 70..<200], fileSize: 200) == [10..<50, 70..<110, 110..<150, 150..<200])
+    }
+}
