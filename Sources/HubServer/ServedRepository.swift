@@ -99,7 +99,11 @@ struct FileStatus {
         isDirectory = type == S_IFDIR
         isRegularFile = type == S_IFREG
         size = Int64(st.st_size)
+        #if canImport(Darwin)
+        mtimeNanoseconds = Int64(st.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(st.st_mtimespec.tv_nsec)
+        #else
         mtimeNanoseconds = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        #endif
         inode = UInt64(st.st_ino)
     }
 
