@@ -148,6 +148,10 @@ struct FaultTests {
             #expect(slow.status == 200)
             #expect(Date().timeIntervalSince(start) >= 0.6)
             #expect(hub.faults.firedCounts == [1])
+            let log = hub.requests
+            #expect(log.count == 2)
+            #expect(log[1].receivedAt >= log[0].receivedAt)
+            #expect(Date().timeIntervalSince(log[1].receivedAt) >= 0.6)  // stamped on arrival, before the delay
         }
     }
 
