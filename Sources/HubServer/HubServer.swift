@@ -162,7 +162,11 @@ public final class HubServer: Sendable {
 
     /// Whether a TCP socket can be bound on `address` (127.0.0.2 is not configured on every OS).
     static func canBind(_ address: String) -> Bool {
+        #if canImport(Darwin)
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #else
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #endif
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var addr = sockaddr_in()

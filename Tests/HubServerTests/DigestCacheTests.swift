@@ -69,3 +69,34 @@ struct LifecycleTests {
         }
     }
 }
+
+@Suite("stopping")
+struct StopTests {
+    @Test("stop() returns promptly while a client that reads nothing holds a large download open")
+    func stopDuringTransfer() async throws {
+        let fixture = try RepositoryFixture()
+        defer { fixture.remove() }
+        try fixture.addRandomFile("org/big", path: "blob.txt", size: 32 << 20, seed: 5)  // LFS by size, 32 MiB
+        let hub = try await TestHub.start(repositories: fixture.root)
+        let head = try await RawHTTP.send("HEAD", hub.endpoint + "/org/big/resolve/main/blob.txt")
+        let location = try #require(head.header("Location"))
+        let url = try #require(URLComponents(string: location))
+        // A client that asks and then never reads: the server's writes block on a full socket.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(url.port ?? 0).bigEndian)
+        _ = inet_pton(AF_INET, url.host == "localhost" ? "127.0.0.1" : url.host ?? "", &addr.sin_addr)
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        let request = Array("GET \(url.percentEncodedPath)?\(url.percentEncodedQuery ?? "") HTTP/1.1\r\nHost: \(url.host ?? ""):\(url.port ?? 0)\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let started = Date()
+        await hub.stop()
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+}

@@ -52,6 +52,37 @@ struct FaultTests {
         }
     }
 
+    @Test("429 with the IETF RateLimit headers and no Retry-After")
+    func rateLimitWindow() async throws {
+        try await withStandardHub { hub, _ in
+            hub.faults.add(.rateLimitWindow(resetSeconds: 7, limit: 500), path: "/api/*")
+            let reply = try await RawHTTP.send("GET", hub.endpoint + "/api/models/org/tiny")
+            #expect(reply.status == 429)
+            #expect(reply.header("RateLimit") == "\"api\";r=0;t=7")
+            #expect(reply.header("RateLimit-Policy") == "\"fixed window\";\"api\";q=500;w=300")
+            #expect(reply.header("Retry-After") == nil)
+        }
+    }
+
+    @Test("throttle sends the whole body, intact, at about the given rate")
+    func throttle() async throws {
+        try await withStandardHub { hub, repos in
+            hub.faults.add(.throttle(bytesPerSecond: 6000), path: "*weights.dat", on: .cdn)
+            let location = try await cdnLocation(hub, "weights.dat")
+            let started = Date()
+            let reply = try await RawHTTP.send("GET", location)
+            let seconds = Date().timeIntervalSince(started)
+            #expect(reply.body == (try repos.bytes("weights.dat")))
+            #expect(seconds >= 0.7)  // 5000 bytes at 6000 B/s, less the last slice
+            // Combined with a drop, the cut still comes after exactly N bytes.
+            hub.faults.add(.throttle(bytesPerSecond: 20000), path: "*weights.dat", on: .cdn)
+            hub.faults.add(.dropConnection(afterBytes: 2500), path: "*weights.dat", on: .cdn)
+            let cut = try await RawHTTP.send("GET", location)
+            #expect(cut.truncated)
+            #expect(cut.body == Array(try repos.bytes("weights.dat")[0..<2500]))
+        }
+    }
+
     @Test("drop the connection after N bytes: exactly N body bytes arrive, then EOF")
     func drop() async throws {
         try await withStandardHub { hub, repos in
@@ -117,6 +148,10 @@ struct FaultTests {
             #expect(slow.status == 200)
             #expect(Date().timeIntervalSince(start) >= 0.6)
             #expect(hub.faults.firedCounts == [1])
+            let log = hub.requests
+            #expect(log.count == 2)
+            #expect(log[1].receivedAt >= log[0].receivedAt)
+            #expect(Date().timeIntervalSince(log[1].receivedAt) >= 0.6)  // stamped on arrival, before the delay
         }
     }
 

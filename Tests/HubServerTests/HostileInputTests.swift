@@ -38,6 +38,12 @@ struct HostileInputTests {
                 let reply = try await RawHTTP.send("GET", hub.endpoint + "/org/tiny/resolve/main/config.json", headers: ["Range": range])
                 #expect([200, 206, 416].contains(reply.status), "\(range) → \(reply.status)")
             }
+            // Folders that are not repository content are never listed or served.
+            try repos.fixture.addRepository("org/tiny", textFiles: [".git/HEAD": "ref: x\n", ".cache/huggingface/download/a.metadata": "x"])
+            let tree = try await RawHTTP.send("GET", hub.endpoint + "/api/models/org/tiny/tree/main?recursive=true")
+            #expect(!text(tree.body).contains(".git/"))
+            #expect(!text(tree.body).contains(".cache"))
+            #expect(try await RawHTTP.send("GET", hub.endpoint + "/org/tiny/resolve/main/.git/HEAD").status == 404)
             let ok = try await RawHTTP.send("GET", hub.endpoint + "/org/tiny/resolve/main/config.json")
             #expect(ok.body == (try repos.bytes("config.json")))
         }
