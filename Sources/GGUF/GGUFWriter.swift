@@ -34,6 +34,7 @@ public final class GGUFWriter {
     public let fileSize: UInt64
     private let output: AtomicOutputFile
     private var next = 0
+    private var partial: UInt64 = 0
 
     /// Plans the layout without writing: tensor infos with offsets, header bytes, total size.
     public static func layout(metadata: [(key: String, value: GGUFValue)], tensors: [Declaration], alignment: UInt64 = ggufDefaultAlignment) throws
@@ -96,23 +97,42 @@ public final class GGUFWriter {
     /// The tensor whose data must come next, or nil when all are written.
     public var nextTensor: GGUFTensorInfo? { next < tensors.count ? tensors[next] : nil }
 
-    /// Appends the data of the next tensor (`name` must match the table order) plus padding.
+    /// Appends the whole data of the next tensor (`name` must match the table order) plus padding.
     public func write(tensor name: String, bytes: UnsafeRawBufferPointer) throws {
-        guard let info = nextTensor else { throw GGUFError.writeOrder(expected: "(none)", got: name) }
-        guard info.name == name else { throw GGUFError.writeOrder(expected: info.name, got: name) }
-        guard UInt64(bytes.count) == info.byteCount else { throw GGUFError.writeSize(tensor: name, expected: Int(info.byteCount), got: bytes.count) }
-        try writeAll(bytes)
-        let pad = Int(padding(for: info.byteCount, alignment: alignment))
-        if pad > 0 {
-            let zeros = [UInt8](repeating: 0, count: pad)
-            try zeros.withUnsafeBytes { try writeAll($0) }
+        guard let info = nextTensor, info.name == name, partial == 0 else {
+            throw GGUFError.writeOrder(expected: nextTensor?.name ?? "(none)", got: name)
         }
-        next += 1
+        guard UInt64(bytes.count) == info.byteCount else { throw GGUFError.writeSize(tensor: name, expected: Int(info.byteCount), got: bytes.count) }
+        try append(tensor: name, bytes: bytes)
     }
 
-    /// Checks every tensor was written, flushes and renames the file into place.
+    /// Appends part of the next tensor's data; after its last byte the padding is written and the
+    /// writer moves to the following tensor. Lets a converter stream a huge tensor in row chunks.
+    public func append(tensor name: String, bytes: UnsafeRawBufferPointer) throws {
+        guard let info = nextTensor else { throw GGUFError.writeOrder(expected: "(none)", got: name) }
+        guard info.name == name else { throw GGUFError.writeOrder(expected: info.name, got: name) }
+        guard partial + UInt64(bytes.count) <= info.byteCount else {
+            throw GGUFError.writeSize(tensor: name, expected: Int(info.byteCount), got: Int(partial) + bytes.count)
+        }
+        try writeAll(bytes)
+        partial += UInt64(bytes.count)
+        if partial == info.byteCount {
+            let pad = Int(padding(for: info.byteCount, alignment: alignment))
+            if pad > 0 {
+                let zeros = [UInt8](repeating: 0, count: pad)
+                try zeros.withUnsafeBytes { try writeAll($0) }
+            }
+            partial = 0
+            next += 1
+        }
+    }
+
+    /// Checks every tensor was written, re-reads the header of the temporary file with the
+    /// validating reader, then flushes and renames it into place.
     public func finish() throws {
         guard next == tensors.count else { throw GGUFError.incomplete(written: next, declared: tensors.count) }
+        let check = try GGUFFile(path: output.temporaryPath)
+        guard check.tensors == tensors else { throw GGUFError.io(path: path, reason: "written tensor table does not read back") }
         do {
             try output.commit()
         } catch {

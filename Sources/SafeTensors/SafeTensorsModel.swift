@@ -16,7 +16,7 @@ public final class SafeTensorsModel: @unchecked Sendable {
     public let folder: String
     /// Open shards by file name.
     public let files: [String: SafeTensorsFile]
-    /// Shard file names in reading order.
+    /// Shard file names in reading order (sorted: `model-00001-of-…` first).
     public let shardNames: [String]
     /// All tensors, shard by shard in offset order (the order that reads each file sequentially).
     public let entries: [Entry]
@@ -31,7 +31,7 @@ public final class SafeTensorsModel: @unchecked Sendable {
         var names: [String]
         if fm.fileExists(atPath: indexPath) {
             let index = try ShardIndex(path: indexPath)
-            names = index.shards
+            names = index.shards.sorted()
             for shard in names {
                 let p = folder + "/" + shard
                 guard fm.fileExists(atPath: p) else {

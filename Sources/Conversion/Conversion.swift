@@ -1,1 +1,0 @@
-// Conversion: placeholder until the module lands.

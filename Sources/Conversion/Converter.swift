@@ -1,0 +1,93 @@
+import Foundation
+import GGUF
+import Quantization
+import SafeTensors
+
+/// Progress of a running conversion, reported after each chunk (the CLI renders it).
+public struct ConversionProgress: Sendable {
+    public let tensorIndex: Int
+    public let tensorCount: Int
+    public let tensor: String
+    public let type: GGMLType
+    public let bytesDone: UInt64
+    public let bytesTotal: UInt64
+}
+
+/// What a finished conversion did.
+public struct ConversionResult: Sendable {
+    public let output: String
+    public let outputBytes: UInt64
+    public let inputBytes: UInt64
+    public let seconds: Double
+}
+
+/// Executes a `ConversionPlan` in one streaming pass: for each tensor, rows are widened to f32
+/// (Q/K rows gathered through the permutation), converted to the target type and appended to
+/// the GGUF file, a bounded chunk at a time; the consumed source pages are then dropped. Peak
+/// memory ≈ two chunk buffers + the header, whatever the model size.
+public struct Converter {
+    /// Float32 elements per chunk (32 MiB of f32).
+    public var chunkElements = 8 << 20
+
+    public init() {}
+
+    /// Checks the output path and free disk space before anything is written.
+    public static func checkOutput(_ path: String, size: UInt64, overwrite: Bool) throws {
+        if !overwrite, FileManager.default.fileExists(atPath: path) { throw ConversionError.outputExists(path: path) }
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if let attrs = try? FileManager.default.attributesOfFileSystem(forPath: dir),
+           let free = (attrs[.systemFreeSize] as? NSNumber)?.uint64Value, free < size {
+            throw ConversionError.insufficientDisk(path: path, needed: size, available: free)
+        }
+    }
+
+    /// Writes `plan` to `output` (temporary name, renamed when complete and re-read).
+    @discardableResult
+    public func run(_ plan: ConversionPlan, output: String, overwrite: Bool,
+                    progress: ((ConversionProgress) -> Void)? = nil) throws -> ConversionResult {
+        let start = Date()
+        try Self.checkOutput(output, size: plan.outputSize, overwrite: overwrite)
+        let writer = try GGUFWriter(path: output, overwrite: overwrite, metadata: plan.metadata,
+                                    tensors: plan.tensors.map { .init(name: $0.target, ne: $0.ne, type: $0.type) })
+        let maxRow = plan.tensors.map { Int($0.ne[0]) }.max() ?? 1
+        let capacity = max(chunkElements, maxRow)
+        let f32 = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+        defer { f32.deallocate() }
+        let out = UnsafeMutableRawPointer.allocate(byteCount: capacity * 4, alignment: 64)
+        defer { out.deallocate() }
+
+        var done: UInt64 = 0
+        for (index, t) in plan.tensors.enumerated() {
+            let view = try plan.weights.view(t.source)
+            let rowLength = Int(t.ne[0])
+            let rows = rowLength == 0 ? 0 : Int(t.ne.dropFirst().reduce(1, *))
+            let chunkRows = max(1, capacity / max(1, rowLength))
+            let rowBytes = t.type.rowSize(rowLength) ?? 0
+            var r0 = 0
+            while r0 < rows {
+                let n = min(chunkRows, rows - r0)
+                if let p = t.permutation {
+                    for k in 0..<n {
+                        try view.widen(elements: p.sourceRow(r0 + k) * rowLength, count: rowLength, into: f32 + k * rowLength)
+                    }
+                } else {
+                    try view.widen(elements: r0 * rowLength, count: n * rowLength, into: f32)
+                }
+                do {
+                    try Quantizer.quantize(f32, count: n * rowLength, rowLength: rowLength, to: t.type, into: out, threads: plan.options.threads)
+                } catch let e as QuantizationError {
+                    throw ConversionError.unsupportedFeature("tensor `\(t.source)`: \(e)")
+                }
+                try writer.append(tensor: t.target, bytes: UnsafeRawBufferPointer(start: out, count: n * rowBytes))
+                done += UInt64(n * rowLength) * UInt64(t.sourceDType.bits / 8)
+                r0 += n
+                progress?(ConversionProgress(tensorIndex: index, tensorCount: plan.tensors.count, tensor: t.target, type: t.type,
+                                             bytesDone: done, bytesTotal: plan.inputBytes))
+            }
+            if rows == 0 { try writer.append(tensor: t.target, bytes: UnsafeRawBufferPointer(start: nil, count: 0)) }
+            plan.weights.release(view)
+        }
+        try writer.finish()
+        return ConversionResult(output: output, outputBytes: writer.fileSize, inputBytes: plan.inputBytes, seconds: Date().timeIntervalSince(start))
+    }
+}

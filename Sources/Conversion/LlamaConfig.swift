@@ -1,0 +1,121 @@
+import Foundation
+
+/// `config.json` of a Llama-family model. Keys mirror the Hugging Face JSON; where HF applies a
+/// default for a missing key, it is written down beside the property.
+public struct LlamaConfig: Decodable, Sendable, Equatable {
+    public var architectures: [String]?
+    public var modelType: String?
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    /// Absent ⇒ equal to `numAttentionHeads` (no grouped-query attention).
+    public var numKeyValueHeads: Int?
+    /// HF default 1e-6; Llama 2 checkpoints say 1e-5.
+    public var rmsNormEps: Double?
+    /// Absent ⇒ not written; llama.cpp then uses 10000.
+    public var ropeTheta: Double?
+    public var ropeScaling: RopeScaling?
+    public var maxPositionEmbeddings: Int?
+    /// LLaMA-1 era configs only have this one.
+    public var maxSequenceLength: Int?
+    public var vocabSize: Int?
+    /// Absent ⇒ hidden_size / num_attention_heads.
+    public var headDim: Int?
+    /// HF default false for Llama.
+    public var tieWordEmbeddings: Bool?
+    public var bosTokenID: Int?
+    public var eosTokenID: Int?
+    public var padTokenID: Int?
+
+    public struct RopeScaling: Decodable, Sendable, Equatable {
+        public var type: String?
+        public var ropeType: String?
+        public var factor: Double?
+        enum CodingKeys: String, CodingKey { case type, ropeType = "rope_type", factor }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case architectures
+        case modelType = "model_type"
+        case hiddenSize = "hidden_size"
+        case intermediateSize = "intermediate_size"
+        case numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads"
+        case numKeyValueHeads = "num_key_value_heads"
+        case rmsNormEps = "rms_norm_eps"
+        case ropeTheta = "rope_theta"
+        case ropeScaling = "rope_scaling"
+        case maxPositionEmbeddings = "max_position_embeddings"
+        case maxSequenceLength = "max_sequence_length"
+        case vocabSize = "vocab_size"
+        case headDim = "head_dim"
+        case tieWordEmbeddings = "tie_word_embeddings"
+        case bosTokenID = "bos_token_id"
+        case eosTokenID = "eos_token_id"
+        case padTokenID = "pad_token_id"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        architectures = try c.decodeIfPresent([String].self, forKey: .architectures)
+        modelType = try c.decodeIfPresent(String.self, forKey: .modelType)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        intermediateSize = try c.decode(Int.self, forKey: .intermediateSize)
+        numHiddenLayers = try c.decode(Int.self, forKey: .numHiddenLayers)
+        numAttentionHeads = try c.decode(Int.self, forKey: .numAttentionHeads)
+        numKeyValueHeads = try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads)
+        rmsNormEps = try c.decodeIfPresent(Double.self, forKey: .rmsNormEps)
+        ropeTheta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta)
+        ropeScaling = try? c.decodeIfPresent(RopeScaling.self, forKey: .ropeScaling)
+        maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings)
+        maxSequenceLength = try c.decodeIfPresent(Int.self, forKey: .maxSequenceLength)
+        vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize)
+        headDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
+        tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings)
+        // eos_token_id may be a list (Llama 3.1); the first entry is the primary one.
+        bosTokenID = Self.firstInt(c, .bosTokenID)
+        eosTokenID = Self.firstInt(c, .eosTokenID)
+        padTokenID = Self.firstInt(c, .padTokenID)
+    }
+
+    private static func firstInt(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) -> Int? {
+        if let v = try? c.decodeIfPresent(Int.self, forKey: key) { return v }
+        return (try? c.decodeIfPresent([Int].self, forKey: key))?.first
+    }
+
+    public var kvHeads: Int { numKeyValueHeads ?? numAttentionHeads }
+    public var headDimension: Int { headDim ?? hiddenSize / max(1, numAttentionHeads) }
+    public var tiedEmbeddings: Bool { tieWordEmbeddings ?? false }
+
+    /// Checks the numbers make a valid Llama graph (before any weight is read).
+    public func validate(path: String) throws {
+        func bad(_ r: String) -> ConversionError { .invalidConfig(path: path, reason: r) }
+        guard hiddenSize > 0, intermediateSize > 0, numHiddenLayers > 0, numAttentionHeads > 0, kvHeads > 0 else {
+            throw bad("hidden_size, intermediate_size, num_hidden_layers and head counts must be positive")
+        }
+        guard numAttentionHeads % kvHeads == 0 else { throw bad("num_attention_heads \(numAttentionHeads) is not a multiple of num_key_value_heads \(kvHeads)") }
+        guard headDim != nil || hiddenSize % numAttentionHeads == 0 else { throw bad("hidden_size \(hiddenSize) is not a multiple of num_attention_heads") }
+        guard headDimension % 2 == 0 else { throw bad("head dimension \(headDimension) is odd; RoPE needs pairs") }
+        if let s = ropeScaling {
+            let kind = s.ropeType ?? s.type ?? "default"
+            guard ["linear", "default"].contains(kind) else {
+                throw ConversionError.unsupportedFeature("rope_scaling type `\(kind)` (hubkit converts plain and linear RoPE)")
+            }
+        }
+    }
+
+    /// Decodes `config.json` at `path`.
+    public static func load(path: String) throws -> LlamaConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConversionError.invalidConfig(path: path, reason: "cannot read")
+        }
+        do {
+            return try JSONDecoder().decode(LlamaConfig.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw ConversionError.invalidConfig(path: path, reason: "missing key `\(key.stringValue)`")
+        } catch {
+            throw ConversionError.invalidConfig(path: path, reason: "not a Llama config: \(error)")
+        }
+    }
+}
