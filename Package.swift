@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Quantization", "TensorCore"]),
         .testTarget(name: "ConversionTests", dependencies: ["Conversion", "SafeTensors", "GGUF", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
-        .testTarget(name: "VerificationTests", dependencies: ["Verification", "Tokenization", "SafeTensors", "GGUF", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "VerificationTests", dependencies: ["Verification", "Tokenization", "SafeTensors", "GGUF", "Conversion", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "ModelHub"]),
     ],
     swiftLanguageModes: [.v6]

@@ -50,16 +50,11 @@ public final class GGUFWeights: LlamaWeightSource, @unchecked Sendable {
         try config.validate()
     }
 
-    /// The repository and commit the converter recorded, if any (keys containing
-    /// `source` and ending in `repo`/`repository`/`commit`/`revision`).
+    /// The repository and commit the converter recorded: `hubkit.source.repo`/`hubkit.source.commit`,
+    /// else gguf-py's `general.source.huggingface.repository`.
     public var provenance: (repo: String?, commit: String?) {
-        var repo: String?, commit: String?
-        for (key, value) in file.metadata {
-            guard let s = value.stringValue, key.contains("source") || key.hasPrefix("hubkit.") else { continue }
-            if key.hasSuffix("repo") || key.hasSuffix("repository") || key.hasSuffix("repo_id") { repo = repo ?? s }
-            if key.hasSuffix("commit") || key.hasSuffix("revision") || key.hasSuffix("sha") { commit = commit ?? s }
-        }
-        return (repo, commit)
+        let repo = file["hubkit.source.repo"]?.stringValue ?? file["general.source.huggingface.repository"]?.stringValue
+        return (repo, file["hubkit.source.commit"]?.stringValue)
     }
 
     static func storage(_ t: GGMLType) -> WeightStorage? {
