@@ -46,6 +46,14 @@ struct DemoCommand: AsyncParsableCommand {
             note("3. download by name into a temporary cache (HF_ENDPOINT=\(endpoint), HF_HUB_CACHE=\(cache))")
             try run(["download", repo], env)
             try run(["cache", "ls"], env)
+            for type in ["q8_0", "q4_0"] {
+                let file = out + "/tiny-llama-\(type.uppercased()).gguf"
+                note("4. convert the cached snapshot to \(type.uppercased()) in one streaming pass")
+                try run(["convert", repo, "--type", type, "-o", file], env)
+                try run(["inspect", file], env)
+                note("5. verify the \(type.uppercased()) file against the original weights (found through its provenance keys)")
+                try run(["verify", file, "--max-tokens", "128"], env)
+            }
         } catch {
             failure = error
         }
