@@ -34,7 +34,8 @@ final class CurlRequest {
         url: String, method: Method, headers: [String], options: HTTPOptions,
         handle: CurlHandle? = nil,
         accept: ((Int, HTTPHeaders) -> Bool)? = nil,
-        sink: ((UnsafeRawBufferPointer) -> Bool)? = nil
+        sink: ((UnsafeRawBufferPointer) -> Bool)? = nil,
+        tick: (() -> Bool)? = nil
     ) -> Result<Response, Failure> {
         _ = globalInit
         let owned = handle ?? CurlHandle()
@@ -42,7 +43,7 @@ final class CurlRequest {
         guard let h = owned.prepare() else {
             return .failure(.transport(code: -1, message: "curl_easy_init failed", stalled: false))
         }
-        let ctx = Context(accept: accept, sink: sink)
+        let ctx = Context(accept: accept, sink: sink, tick: tick)
         let unmanaged = Unmanaged.passRetained(ctx)
         defer { unmanaged.release() }
         var list: UnsafeMutablePointer<curl_slist>?
@@ -75,6 +76,16 @@ final class CurlRequest {
                 let ctx = Unmanaged<Context>.fromOpaque(ud).takeUnretainedValue()
                 return ctx.body(UnsafeRawBufferPointer(start: ptr, count: size * n)) ? size * n : 0
             }
+            if tick != nil {
+                // Called about once a second even when no byte arrives (and after each read).
+                hk_easy_setopt_long(h, CURLOPT_NOPROGRESS, 0)
+                hk_easy_setopt_ptr(h, CURLOPT_XFERINFODATA, unmanaged.toOpaque())
+                hk_easy_setopt_xferinfo(h) { ud, _, _, _, _ in
+                    guard let ud else { return 0 }
+                    let ctx = Unmanaged<Context>.fromOpaque(ud).takeUnretainedValue()
+                    return ctx.tick?() == false ? 1 : 0
+                }
+            }
             return curl_easy_perform(h)
         }
         if ctx.aborted { return .failure(.aborted) }
@@ -92,6 +103,7 @@ final class CurlRequest {
     private final class Context {
         let accept: ((Int, HTTPHeaders) -> Bool)?
         let sink: ((UnsafeRawBufferPointer) -> Bool)?
+        let tick: (() -> Bool)?
         var status = 0
         var headers = HTTPHeaders()
         var decided = false
@@ -100,9 +112,10 @@ final class CurlRequest {
         var collected: [UInt8] = []
         static let limit = 256 << 20
 
-        init(accept: ((Int, HTTPHeaders) -> Bool)?, sink: ((UnsafeRawBufferPointer) -> Bool)?) {
+        init(accept: ((Int, HTTPHeaders) -> Bool)?, sink: ((UnsafeRawBufferPointer) -> Bool)?, tick: (() -> Bool)?) {
             self.accept = accept
             self.sink = sink
+            self.tick = tick
         }
 
         func header(_ raw: UnsafeRawBufferPointer) {

@@ -182,7 +182,4 @@ final class FileAssembly: @unchecked Sendable {
             usleep(1000)
         }
     }
-
-    /// Flushes the data to disk (before the rename that publishes it).
-    func sync() { _ = fsync(fd) }
 }

@@ -44,7 +44,13 @@ struct PartialFile {
         var text = "hubkit-partial 1 \(size) \(etag)\n"
         for r in set.intervals { text += "\(r.lowerBound) \(r.upperBound)\n" }
         let tmp = recordPath + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        if FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) { rename(tmp, recordPath) }
+        // Plain write + rename, no fsync: the record is a hint (the digest check has the last word),
+        // and Foundation's createFile would fsync on every save.
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return }
+        let ok = Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) == $0.count }
+        close(fd)
+        if ok { rename(tmp, recordPath) } else { unlink(tmp) }
     }
 
     /// Deletes data and record.
