@@ -56,6 +56,8 @@ public struct Converter {
         let out = UnsafeMutableRawPointer.allocate(byteCount: capacity * 4, alignment: 64)
         defer { out.deallocate() }
 
+        // Each shard is read front to back: let the kernel read ahead.
+        for f in plan.weights.files.values { f.file.advise(.sequential) }
         var done: UInt64 = 0
         for (index, t) in plan.tensors.enumerated() {
             let view = try plan.weights.view(t.source)

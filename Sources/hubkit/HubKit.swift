@@ -7,7 +7,7 @@ struct HubKit: AsyncParsableCommand {
         commandName: "hubkit",
         abstract: "Download a model from the Hugging Face Hub, convert it to GGUF, and verify it.",
         version: HubKitVersion.string,
-        subcommands: [LogitsCommand.self, VerifyCommand.self]
+        subcommands: [ConvertCommand.self, InspectCommand.self, LogitsCommand.self, VerifyCommand.self]
     )
 }
 

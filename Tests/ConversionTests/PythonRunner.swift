@@ -4,14 +4,19 @@ import Foundation
 /// deadlock) and an overrun child is killed with SIGKILL (Process.terminate is ignored under the
 /// test runner's signal mask).
 func runPython(_ script: String, _ args: [String] = [], timeout: TimeInterval = 120) throws -> (status: Int32, stdout: String, stderr: String) {
+    try runProcess("/usr/bin/env", ["python3", "-c", script] + args, timeout: timeout)
+}
+
+/// Runs `executable args…` with a timeout (see `runPython`).
+func runProcess(_ executable: String, _ args: [String], timeout: TimeInterval = 120) throws -> (status: Int32, stdout: String, stderr: String) {
     let dir = NSTemporaryDirectory() + "hubkit-py-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     FileManager.default.createFile(atPath: dir + "/out", contents: nil)
     FileManager.default.createFile(atPath: dir + "/err", contents: nil)
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c", script] + args
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = args
     p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out"))
     p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/err"))
     p.standardInput = FileHandle.nullDevice
@@ -25,7 +30,7 @@ func runPython(_ script: String, _ args: [String] = [], timeout: TimeInterval = 
         usleep(20_000)
     }
     while p.isRunning { usleep(10_000) }
-    let out = (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? ""
-    let err = (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? ""
+    let out = String(decoding: FileManager.default.contents(atPath: dir + "/out") ?? Data(), as: UTF8.self)
+    let err = String(decoding: FileManager.default.contents(atPath: dir + "/err") ?? Data(), as: UTF8.self)
     return (p.terminationStatus, out, err)
 }

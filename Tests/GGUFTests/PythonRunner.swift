@@ -25,7 +25,7 @@ func runPython(_ script: String, _ args: [String] = [], timeout: TimeInterval = 
         usleep(20_000)
     }
     while p.isRunning { usleep(10_000) }
-    let out = (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? ""
-    let err = (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? ""
+    let out = String(decoding: FileManager.default.contents(atPath: dir + "/out") ?? Data(), as: UTF8.self)
+    let err = String(decoding: FileManager.default.contents(atPath: dir + "/err") ?? Data(), as: UTF8.self)
     return (p.terminationStatus, out, err)
 }
