@@ -51,7 +51,7 @@ extension VerifyReport {
         let layered = tensors.filter { $0.layer != nil && !$0.name.contains("norm") }
         let layers = (layered.compactMap(\.layer).max() ?? 0) + 1
         var values = layered.map(\.relativeRMSE).filter { $0 > 0 }
-        values += tensors.map(\.limitRelativeRMSE).filter { $0 > 0 && $0 < 1 }
+        values += layered.map(\.limitRelativeRMSE).filter { $0 > 0 && $0 < 1 }
         guard !values.isEmpty else { return "<p>all tensors are exact (relative RMSE 0)</p>" }
         let lo = log10(max(1e-9, values.min()! / 2)), hi = log10(max(2, values.max()! * 1.5))
         let chart = Chart(width: 900, height: 280, xMin: -0.5, xMax: Double(layers) - 0.5, yMin: lo, yMax: hi)
@@ -73,14 +73,14 @@ extension VerifyReport {
 
     private func driftChart() -> String {
         guard !hiddenDrift.isEmpty else { return "<p>not measured</p>" }
-        let top = max(thresholds.hiddenDrift * 1.2, (hiddenDrift.max() ?? 0) * 1.1, 1e-12)
+        let top = max(driftLimit * 1.2, (hiddenDrift.max() ?? 0) * 1.1, 1e-12)
         let chart = Chart(width: 900, height: 220, xMin: -0.5, xMax: Double(hiddenDrift.count) - 0.5, yMin: 0, yMax: top)
-        var svg = chart.frame(xLabel: "block", yLabel: "relative error", yTicks: (0...4).map { (top * Double($0) / 4, fmt(top * Double($0) / 4)) },
+        var svg = chart.frame(xLabel: "block", yLabel: "relative error", yTicks: (0...4).map { (top * Double($0) / 4, String(format: "%.3g", top * Double($0) / 4)) },
                               xTicks: hiddenDrift.indices.filter { hiddenDrift.count <= 32 || $0 % 4 == 0 }.map { (Double($0), "\($0)") })
         for (i, d) in hiddenDrift.enumerated() {
-            svg += chart.bar(x: Double(i), width: 0.7, value: d, color: d > thresholds.hiddenDrift ? "#cf222e" : "#0969da")
+            svg += chart.bar(x: Double(i), width: 0.7, value: d, color: d > driftLimit ? "#cf222e" : "#0969da")
         }
-        svg += chart.hline(thresholds.hiddenDrift, label: "limit \(fmt(thresholds.hiddenDrift))")
+        svg += chart.hline(driftLimit, label: "limit \(fmt(driftLimit))")
         return chart.wrap(svg)
     }
 
@@ -92,7 +92,7 @@ extension VerifyReport {
         let maxCount = Double(counts.max() ?? 1)
         let chart = Chart(width: 900, height: 200, xMin: 0, xMax: top, yMin: 0, yMax: maxCount * 1.1)
         var svg = chart.frame(xLabel: "KL(reference ‖ file) per token", yLabel: "tokens", yTicks: [(0, "0"), (maxCount, "\(Int(maxCount))")],
-                              xTicks: (0...5).map { (top * Double($0) / 5, fmt(top * Double($0) / 5)) })
+                              xTicks: (0...5).map { (top * Double($0) / 5, String(format: "%.3g", top * Double($0) / 5)) })
         for (i, c) in counts.enumerated() {
             svg += chart.bar(x: (Double(i) + 0.5) * top / Double(bins), width: top / Double(bins) * 0.9, value: Double(c), color: "#8250df")
         }
@@ -139,7 +139,7 @@ struct Chart {
 
     func hline(_ y: Double, label: String) -> String {
         "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(py(y))\" y2=\"\(py(y))\" stroke=\"#cf222e\" stroke-dasharray=\"5,4\"/>"
-            + "<text x=\"\(width - right - 4)\" y=\"\(py(y) - 4)\" text-anchor=\"end\" style=\"fill:#cf222e\">\(esc(label))</text>"
+            + "<text x=\"\(left + 4)\" y=\"\(py(y) - 4)\" style=\"fill:#cf222e\">\(esc(label))</text>"
     }
 }
 

@@ -25,7 +25,7 @@ extension VerifyReport {
         }
         if !hiddenDrift.isEmpty {
             lines.append("")
-            lines.append("hidden-state drift after each block (first \(hiddenTokens) positions, limit \(fmt(thresholds.hiddenDrift))):")
+            lines.append("hidden-state drift after each block (first \(hiddenTokens) positions, limit \(fmt(driftLimit))):")
             let cells = hiddenDrift.enumerated().map { String(format: "%3d: %@", $0.offset, fmt($0.element)) }
             for row in stride(from: 0, to: cells.count, by: 6) { lines.append("  " + cells[row..<min(row + 6, cells.count)].joined(separator: "   ")) }
         }

@@ -13,6 +13,11 @@ public struct Thresholds: Sendable, Codable, Equatable {
     public var top1: Double
     public var relativePerplexityDelta: Double
 
+    /// Hidden-state drift may reach this multiple of the median per-tensor relative RMSE before it
+    /// counts as wrong: random models with sharp attention amplify honest quantization noise
+    /// (measured ≈ 8× for Q4_0 on the transformers fixture), a wrong tensor gives > 100×.
+    public static let driftAmplification = 20.0
+
     /// Limits for a storage type name (`F32`, `F16`, `BF16`, `Q8_0`, `Q4_0`).
     public static func forType(_ type: WeightStorage) -> Thresholds {
         switch type {

@@ -17,13 +17,15 @@ public struct VerifyReport: Sendable, Encodable {
     public var referenceSeconds: Double
     public var candidateSeconds: Double
     public var candidateTokensPerSecond: Double
+    /// The drift limit applied (see `Thresholds.driftAmplification`).
+    public var driftLimit: Double
     /// Why the file failed; empty when it passed.
     public var failures: [String]
     public var passed: Bool { failures.isEmpty }
 
     enum CodingKeys: String, CodingKey {
         case candidate, reference, fileType, thresholds, tensors, hiddenDrift, hiddenTokens, logits, logitsJudged
-        case referenceFromCache, referenceSeconds, candidateSeconds, candidateTokensPerSecond, failures, passed
+        case referenceFromCache, referenceSeconds, candidateSeconds, candidateTokensPerSecond, driftLimit, failures, passed
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -35,6 +37,7 @@ public struct VerifyReport: Sendable, Encodable {
         try c.encode(logitsJudged, forKey: .logitsJudged); try c.encode(referenceFromCache, forKey: .referenceFromCache)
         try c.encode(referenceSeconds, forKey: .referenceSeconds); try c.encode(candidateSeconds, forKey: .candidateSeconds)
         try c.encode(candidateTokensPerSecond, forKey: .candidateTokensPerSecond)
+        try c.encode(driftLimit, forKey: .driftLimit)
         try c.encode(failures, forKey: .failures); try c.encode(passed, forKey: .passed)
     }
 }

@@ -25,7 +25,10 @@ struct LogitsCommand: ParsableCommand {
     var tokenizer: String?
 
     @Option(name: .shortAndLong, help: "Output .npy path.")
-    var output: String
+    var output: String?
+
+    @Flag(help: "Time the forward pass without writing the logits (for benchmarks).")
+    var discard = false
 
     @Option(help: "Use at most this many tokens.")
     var maxTokens: Int = 512
@@ -36,6 +39,7 @@ struct LogitsCommand: ParsableCommand {
     func validate() throws {
         guard (text == nil) != (ids == nil) else { throw ValidationError("give exactly one of --text FILE or --ids 1,2,3") }
         guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive") }
+        guard (output == nil) == discard else { throw ValidationError("give -o FILE (or --discard to only time the pass)") }
     }
 
     func run() throws {
@@ -55,9 +59,9 @@ struct LogitsCommand: ParsableCommand {
         let start = Date()
         let result = try forward.run(tokens, options: ForwardOptions(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount))
         let seconds = Date().timeIntervalSince(start)
-        try NPYArray(shape: [result.tokens, result.vocabSize], values: result.logits).write(to: output)
-        FileHandle.standardError.write(Data(String(format: "logits: %d tokens × %d vocab → %@ (%.2f s, %.1f tokens/s)\n",
-                                                   result.tokens, result.vocabSize, output, seconds, Double(result.tokens) / seconds).utf8))
+        if let output { try NPYArray(shape: [result.tokens, result.vocabSize], values: result.logits).write(to: output) }
+        FileHandle.standardError.write(Data(String(format: "logits: %d tokens × %d vocab → %@ (%.3f s, %.1f tokens/s)\n",
+                                                   result.tokens, result.vocabSize, output ?? "(discarded)", seconds, Double(result.tokens) / seconds).utf8))
     }
 
     func tokenizerPath() throws -> String {

@@ -25,6 +25,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Text file to evaluate on (default: hubkit's built-in corpus).")
     var text: String?
 
+    @Option(help: "Token ids (comma-separated) instead of text; the reference then needs no tokenizer.json.")
+    var ids: String?
+
     @Option(help: "Use at most this many tokens of the text.")
     var maxTokens: Int = 512
 
@@ -44,6 +47,7 @@ struct VerifyCommand: ParsableCommand {
     var noCache = false
 
     func validate() throws {
+        guard text == nil || ids == nil else { throw ValidationError("give --text or --ids, not both") }
         guard maxTokens >= 4 else { throw ValidationError("--max-tokens must be at least 4") }
         guard context >= 4 else { throw ValidationError("--context must be at least 4") }
     }
@@ -74,13 +78,19 @@ struct VerifyCommand: ParsableCommand {
         let candidate = try GGUFWeights(path: model)
         let folder = try referenceFolder(candidate)
         let ref = try SafeTensorsWeights(folder: folder)
-        let tokenizerPath = folder + "/tokenizer.json"
-        guard FileManager.default.fileExists(atPath: tokenizerPath) else {
-            throw VerificationError.noReference("\(folder) has no tokenizer.json to encode the text with")
+        let tokens: [Int]
+        if let ids {
+            tokens = try ids.split(separator: ",").map { s in
+                guard let v = Int(s.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--ids: \(s) is not an integer") }
+                return v
+            }
+        } else {
+            let tokenizerPath = folder + "/tokenizer.json"
+            guard FileManager.default.fileExists(atPath: tokenizerPath) else {
+                throw VerificationError.noReference("\(folder) has no tokenizer.json to encode the text with (pass --ids)")
+            }
+            tokens = try Tokenizer(contentsOf: tokenizerPath).encode(try text.map(readText) ?? DefaultCorpus.text)
         }
-        let tokenizer = try Tokenizer(contentsOf: tokenizerPath)
-        let textValue = try text.map(readText) ?? DefaultCorpus.text
-        let tokens = tokenizer.encode(textValue)
         var options = VerifyOptions()
         options.maxTokens = maxTokens
         options.contextSize = context

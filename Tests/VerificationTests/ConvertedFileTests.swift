@@ -43,3 +43,34 @@ struct ConvertedFileTests {
         }
     }
 }
+
+@Suite("Finding the reference through provenance")
+struct ProvenanceCLITests {
+    @Test("verify without --reference finds the source snapshot in the HF cache from the file's provenance keys")
+    func findsReferenceInCache() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hubkit-prov-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let commit = "0123456789abcdef0123456789abcdef01234567"
+        let repoFolder = dir + "/hub/models--hubkit-test--tiny"
+        let snapshot = repoFolder + "/snapshots/" + commit
+        try TinyLlama.write(to: snapshot)
+        try FileManager.default.createDirectory(atPath: repoFolder + "/refs", withIntermediateDirectories: true)
+        try Data(commit.utf8).write(to: URL(fileURLWithPath: repoFolder + "/refs/main"))
+        var co = ConversionOptions(type: .q4_0)
+        co.sourceRepo = "hubkit-test/tiny"
+        co.sourceCommit = commit
+        let out = dir + "/tiny-Q4_0.gguf"
+        try Converter().run(ConversionPlan.make(folder: snapshot, options: co), output: out, overwrite: true)
+        let env = ["HF_HUB_CACHE": dir + "/hub", "HUBKIT_VERIFY_CACHE": dir + "/vcache"]
+        let r = try VerifyCLITests.hubkit(["verify", out, "--max-tokens", "16", "--context", "16", "--threads", "2"], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("snapshots/" + commit))
+        // By repo id, too.
+        let byID = try VerifyCLITests.hubkit(["verify", out, "--reference", "hubkit-test/tiny", "--max-tokens", "16", "--context", "16"], environment: env)
+        #expect(byID.status == 0, "\(byID.stderr)")
+        // An unknown repo cannot run: exit 1 with advice.
+        let missing = try VerifyCLITests.hubkit(["verify", out, "--reference", "hubkit-test/absent"], environment: env)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("--reference"))
+    }
+}

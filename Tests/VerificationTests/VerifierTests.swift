@@ -87,3 +87,33 @@ struct VerifierTests {
         #expect(try !Self.run(model, type: "q8_0", cache: cache).referenceFromCache)
     }
 }
+
+@Suite("Verifier on a model that amplifies noise")
+struct ChaoticModelTests {
+    /// The transformers fixture has large Q/K weights, so attention is sharp and honest Q4_0 noise
+    /// grows to a hidden-state drift of ≈ 0.5–0.7; the drift limit follows the tensor error.
+    @Test("Q4_0 passes and an unpermuted Q4_0 fails on the sharp-attention fixture")
+    func sharpAttention() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hubkit-chaos-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = Fixtures.folder("tiny-llama")
+        var rng = SplitMix64(seed: 7)
+        let tokens = (0..<64).map { _ in Int(rng.next() % 256) }
+        var options = VerifyOptions()
+        options.maxTokens = 64
+        options.contextSize = 32
+        options.hiddenStateTokens = 32
+        options.threads = 2
+        options.cache = nil
+        let reference = try SafeTensorsWeights(folder: folder)
+        let good = try Verifier.verify(candidate: GGUFWeights(path: GGUFMaker.make(from: folder, type: "q4_0", in: dir, name: "good")),
+                                       reference: reference, tokens: tokens, options: options)
+        #expect(good.passed, "\(good.failures)")
+        #expect(good.driftLimit > Thresholds.forType(.q4_0).hiddenDrift)
+        let bad = try Verifier.verify(candidate: GGUFWeights(path: GGUFMaker.make(from: folder, type: "q4_0", broken: "no-permute", in: dir, name: "bad")),
+                                      reference: reference, tokens: tokens, options: options)
+        #expect(!bad.passed)
+        #expect(bad.tensors.filter { !$0.passed }.count == 4)
+    }
+}
