@@ -42,14 +42,14 @@ let package = Package(
         .target(name: "GGUF", dependencies: ["TensorCore", "Quantization"], swiftSettings: fast),
         .target(
             name: "Conversion",
-            dependencies: ["TensorCore", "SafeTensors", "Quantization", "GGUF"],
+            dependencies: ["TensorCore", "SafeTensors", "PyTorchCheckpoint", "Quantization", "GGUF"],
             resources: [],
             swiftSettings: fast
         ),
         .target(name: "Tokenization", dependencies: ["TensorCore"], swiftSettings: fast),
         .target(
             name: "Verification",
-            dependencies: ["TensorCore", "SafeTensors", "Quantization", "GGUF", "Tokenization", "CZstd"],
+            dependencies: ["TensorCore", "SafeTensors", "PyTorchCheckpoint", "Quantization", "GGUF", "Tokenization", "CZstd"],
             swiftSettings: fast
         ),
         .target(
@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "hubkit",
             dependencies: [
-                "TensorCore", "ModelHub", "HubServer", "SafeTensors", "GGUF", "Conversion", "Tokenization", "Verification", "TestSupport",
+                "TensorCore", "ModelHub", "HubServer", "SafeTensors", "PyTorchCheckpoint", "GGUF", "Conversion", "Tokenization", "Verification", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast
@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors", "TensorCore"], exclude: ["make_checkpoint.py"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "TensorCore"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Quantization", "TensorCore"]),
-        .testTarget(name: "ConversionTests", dependencies: ["Conversion", "SafeTensors", "GGUF", "TestSupport"]),
+        .testTarget(name: "ConversionTests", dependencies: ["Conversion", "SafeTensors", "PyTorchCheckpoint", "GGUF", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "Tokenization", "SafeTensors", "GGUF", "Conversion", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "ModelHub"]),

@@ -16,10 +16,14 @@ public enum ConversionError: Error, CustomStringConvertible, Equatable {
     case outputExists(path: String)
     case insufficientDisk(path: String, needed: UInt64, available: UInt64)
     case verificationFailed(path: String, reason: String)
+    /// Delta and base weights do not line up (names or shapes).
+    case deltaMismatch(tensor: String, reason: String)
 
     public var description: String {
         switch self {
         case let .notAFolder(p): return "\(p) is not a model folder"
+        case let .deltaMismatch(t, r):
+            return "delta weights do not match their base: tensor `\(t)` \(r); check that --delta-base names the model the delta was made from"
         case let .missingFile(f, file): return "\(f) has no \(file); a Hugging Face model folder needs it"
         case let .invalidConfig(p, r): return "\(p): \(r)"
         case let .unsupportedArchitecture(found, supported):

@@ -6,7 +6,7 @@ extension ConversionPlan {
     /// `general.*`, the architecture keys (from the manifest's config map, with the exact GGUF
     /// types llama.cpp's strict loader expects), tokenizer keys, then hubkit's provenance keys.
     static func buildMetadata(folder: String, config: LlamaConfig, manifest: ArchitectureManifest, vocab: Vocabulary,
-                              nVocab: Int, options: ConversionOptions, weights: SafeTensorsModel) -> [(key: String, value: GGUFValue)] {
+                              nVocab: Int, options: ConversionOptions, weights: any WeightSource) -> [(key: String, value: GGUFValue)] {
         let arch = manifest.ggufArchitecture
         let cache = Provenance.fromSnapshotPath(folder)
         let repo = options.sourceRepo ?? cache?.repo
@@ -52,6 +52,11 @@ extension ConversionPlan {
         let digests = weights.shardNames.map { Provenance.blobSHA256(folder + "/" + $0) }
         if digests.allSatisfy({ $0 != nil }) {
             kv.append(("hubkit.source.sha256", .strings(digests.map { $0! })))
+        }
+        if let base = options.deltaBase {
+            kv.append(("hubkit.delta.base", .string(base)))
+            if let c = options.deltaBaseCommit { kv.append(("hubkit.delta.base_commit", .string(c))) }
+            kv.append(("hubkit.delta.recipe", .string("f16(f32(base) + f32(delta)) per element; config from the base, tokenizer from the delta")))
         }
         kv.append(("hubkit.type_recipe", .string(options.type.recipe)))
         return kv

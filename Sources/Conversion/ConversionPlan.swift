@@ -1,6 +1,7 @@
 import Foundation
 import GGUF
 import Quantization
+import PyTorchCheckpoint
 import SafeTensors
 
 /// Options for planning and running a conversion.
@@ -16,6 +17,9 @@ public struct ConversionOptions: Sendable {
     public var threads = Quantizer.defaultThreads
     /// Architecture manifests folder (default: located automatically).
     public var manifestsDirectory: String?
+    /// For a delta merge: the base model's repo (or folder) and commit, recorded as provenance.
+    public var deltaBase: String?
+    public var deltaBaseCommit: String?
 
     public init(type: OutputType = .q8_0) { self.type = type }
 }
@@ -49,17 +53,23 @@ public struct ConversionPlan: Sendable {
     public let outputSize: UInt64
     public let inputBytes: UInt64
     public let warnings: [String]
-    /// The opened weights (headers validated).
-    public let weights: SafeTensorsModel
+    /// The opened weights (headers validated): safetensors, PyTorch shards or a merged delta.
+    public let weights: any WeightSource
 
     /// Plans the conversion of `folder`. Order: architecture (from config.json alone, so an
     /// unsupported model is refused before anything else), config, safetensors headers and shard
     /// set, tensor map and shapes, tokenizer.
-    public static func make(folder: String, options: ConversionOptions = ConversionOptions()) throws -> ConversionPlan {
+    ///
+    /// `weights` overrides the folder's own weights (a `DeltaWeights` merge); `configFolder` names
+    /// where config.json comes from (a delta takes it from its base, as apply_delta.py does).
+    public static func make(folder: String, options: ConversionOptions = ConversionOptions(),
+                            weights givenWeights: (any WeightSource)? = nil, configFolder: String? = nil) throws -> ConversionPlan {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else { throw ConversionError.notAFolder(path: folder) }
-        let configPath = folder + "/config.json"
-        guard let raw = FileManager.default.contents(atPath: configPath) else { throw ConversionError.missingFile(folder: folder, file: "config.json") }
+        let configPath = (configFolder ?? folder) + "/config.json"
+        guard let raw = FileManager.default.contents(atPath: configPath) else {
+            throw ConversionError.missingFile(folder: configFolder ?? folder, file: "config.json")
+        }
         guard let json = (try? JSONSerialization.jsonObject(with: raw)) as? [String: Any] else {
             throw ConversionError.invalidConfig(path: configPath, reason: "not a JSON object")
         }
@@ -68,7 +78,7 @@ public struct ConversionPlan: Sendable {
         let config = try LlamaConfig.load(path: configPath)
         try config.validate(path: configPath)
 
-        let weights = try SafeTensorsModel(folder: folder)
+        let weights = try givenWeights ?? CheckpointWeights.open(folder: folder)
         let D = UInt64(config.hiddenSize), F = UInt64(config.intermediateSize)
         let hd = UInt64(config.headDimension), H = UInt64(config.numAttentionHeads), Hkv = UInt64(config.kvHeads)
         guard let embed = weights.entries.first(where: { manifest.map($0.info.name)?.rule?.role == "token_embd" }) else {

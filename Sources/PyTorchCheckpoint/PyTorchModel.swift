@@ -6,14 +6,11 @@ import SafeTensors
 ///
 /// Checks mirror `SafeTensorsModel`: every shard the index names exists, no tensor appears twice,
 /// each tensor is in the shard the index says, and each shard tensor is listed.
-public final class PyTorchModel: @unchecked Sendable {
+public final class PyTorchModel: WeightSource, @unchecked Sendable {
     public static let indexFileName = "pytorch_model.bin.index.json"
     public static let singleFileName = "pytorch_model.bin"
 
-    public struct Entry: Sendable {
-        public let info: TensorInfo
-        public let shard: String
-    }
+    public typealias Entry = WeightEntry
 
     public let folder: String
     public let files: [String: TorchCheckpoint]
@@ -87,6 +84,4 @@ public final class PyTorchModel: @unchecked Sendable {
         guard let e = entry(view.name) else { return }
         files[e.shard]?.release(view)
     }
-
-    public var totalTensorBytes: UInt64 { entries.reduce(0) { $0 + $1.info.byteCount } }
 }

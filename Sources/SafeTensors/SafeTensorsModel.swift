@@ -8,10 +8,7 @@ import Foundation
 /// says (`tensorMissingFromShard`) and each shard tensor must be listed (`tensorNotInIndex`).
 public final class SafeTensorsModel: @unchecked Sendable {
     /// One tensor and the shard (file name inside `folder`) that holds it.
-    public struct Entry: Sendable {
-        public let info: TensorInfo
-        public let shard: String
-    }
+    public typealias Entry = WeightEntry
 
     public let folder: String
     /// Open shards by file name.
@@ -95,6 +92,4 @@ public final class SafeTensorsModel: @unchecked Sendable {
         files[e.shard]?.release(view)
     }
 
-    /// Sum of all tensor bytes.
-    public var totalTensorBytes: UInt64 { entries.reduce(0) { $0 + $1.info.byteCount } }
 }

@@ -1,16 +1,17 @@
+import PyTorchCheckpoint
 import SafeTensors
 
-/// Reference weights: a transformers model folder (`config.json` + safetensors, F32/F16/BF16),
-/// read in place from the mapped files and computed in float32.
+/// Reference weights: a transformers model folder (`config.json` + safetensors or PyTorch `.bin`
+/// shards, F32/F16/BF16), read in place from the mapped files and computed in float32.
 public final class SafeTensorsWeights: LlamaWeightSource, @unchecked Sendable {
     public let config: LlamaConfig
     public let ropeLayout = RopeLayout.halves
-    public let model: SafeTensorsModel
+    public let model: any WeightSource
     public var sourceName: String { model.folder }
 
     public init(folder: String) throws {
         config = try LlamaConfig(configJSON: folder + "/config.json")
-        model = try SafeTensorsModel(folder: folder)
+        model = try CheckpointWeights.open(folder: folder)
     }
 
     public func matrix(_ tensor: LlamaTensor) throws -> WeightMatrix {

@@ -2,12 +2,13 @@ import ArgumentParser
 import Conversion
 import Foundation
 import ModelHub
+import PyTorchCheckpoint
 
 /// `hubkit convert`: a Llama safetensors folder (or a cached repo) → one GGUF file.
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert a Llama-family safetensors model to GGUF (f32, f16, bf16, q8_0, q4_0).",
+        abstract: "Convert a Llama-family model (safetensors or PyTorch .bin, or a delta on a base) to GGUF (f32, f16, bf16, q8_0, q4_0).",
         discussion: """
         SOURCE is a local model folder, or a repo id (namespace/name) whose snapshot is in the Hugging Face \
         cache (HF_HUB_CACHE, or $HF_HOME/hub). Q8_0/Q4_0 blocks are bit-exact with ggml's reference \
@@ -39,6 +40,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .long, help: "Quantization threads (default: all cores).")
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp("SOURCE holds delta weights: add them to this base model (folder or cached repo id) while converting; config.json comes from the base.", valueName: "base"))
+    var deltaBase: String?
+
     func run() throws {
         guard let outType = OutputType(rawValue: type.lowercased()) else {
             throw ValidationError("unknown --type \(type); use f32, f16, bf16, q8_0 or q4_0")
@@ -49,7 +53,17 @@ struct ConvertCommand: ParsableCommand {
         options.sourceRepo = resolved.repo
         options.sourceCommit = resolved.commit
         if let threads { options.threads = max(1, threads) }
-        let plan = try ConversionPlan.make(folder: resolved.folder, options: options)
+        let plan: ConversionPlan
+        if let deltaBase {
+            let base = try ModelSource.resolve(deltaBase, revision: "main")
+            options.deltaBase = base.repo ?? base.folder
+            options.deltaBaseCommit = base.commit
+            let merged = try DeltaWeights(base: CheckpointWeights.open(folder: base.folder),
+                                          delta: CheckpointWeights.open(folder: resolved.folder))
+            plan = try ConversionPlan.make(folder: resolved.folder, options: options, weights: merged, configFolder: base.folder)
+        } else {
+            plan = try ConversionPlan.make(folder: resolved.folder, options: options)
+        }
         let name = plan.metadata.first { $0.key == "general.name" }?.value.stringValue ?? "model"
         let out = output ?? FileManager.default.currentDirectoryPath + "/\(name)-\(outType.label).gguf"
 

@@ -1,0 +1,36 @@
+import Foundation
+
+/// One tensor of a model's weights and the file (shard) that holds it.
+public struct WeightEntry: Sendable {
+    public let info: TensorInfo
+    public let shard: String
+
+    public init(info: TensorInfo, shard: String) {
+        self.info = info
+        self.shard = shard
+    }
+}
+
+/// The weights of a model, whatever they are stored in: safetensors shards, PyTorch `.bin`
+/// shards, or a delta merged on the fly. Converters and forward passes read through this.
+///
+/// `view` returns bytes valid until `release` is called for it (or the source is dropped);
+/// `release` lets the source drop pages or buffers it no longer needs, keeping memory flat.
+public protocol WeightSource: AnyObject, Sendable {
+    /// The folder the weights were read from (provenance, messages).
+    var folder: String { get }
+    /// Weight files in reading order.
+    var shardNames: [String] { get }
+    /// All tensors, shard by shard in file order.
+    var entries: [WeightEntry] { get }
+    func entry(_ name: String) -> WeightEntry?
+    func view(_ name: String) throws -> TensorView
+    func release(_ view: TensorView)
+}
+
+extension WeightSource {
+    /// Sum of all tensor bytes.
+    public var totalTensorBytes: UInt64 { entries.reduce(0) { $0 + $1.info.byteCount } }
+}
+
+extension SafeTensorsModel: WeightSource {}
