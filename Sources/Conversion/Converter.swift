@@ -57,7 +57,7 @@ public struct Converter {
         defer { out.deallocate() }
 
         // Each shard is read front to back: let the kernel read ahead.
-        for f in plan.weights.files.values { f.file.advise(.sequential) }
+        plan.weights.adviseSequentialRead()
         var done: UInt64 = 0
         for (index, t) in plan.tensors.enumerated() {
             let view = try plan.weights.view(t.source)

@@ -82,6 +82,11 @@ public final class DeltaWeights: WeightSource, @unchecked Sendable {
         return TensorView(locating: e.info, in: UnsafeRawBufferPointer(rebasing: out[0..<(2 * count)]), at: 0)
     }
 
+    public func adviseSequentialRead() {
+        base.adviseSequentialRead()
+        delta.adviseSequentialRead()
+    }
+
     public func release(_ view: TensorView) {
         lock.withLock { buffers.removeValue(forKey: view.name)?.deallocate() }
     }

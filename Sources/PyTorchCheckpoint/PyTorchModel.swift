@@ -84,4 +84,6 @@ public final class PyTorchModel: WeightSource, @unchecked Sendable {
         guard let e = entry(view.name) else { return }
         files[e.shard]?.release(view)
     }
+
+    public func adviseSequentialRead() { for f in files.values { f.file.advise(.sequential) } }
 }

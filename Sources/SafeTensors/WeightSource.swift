@@ -26,6 +26,8 @@ public protocol WeightSource: AnyObject, Sendable {
     func entry(_ name: String) -> WeightEntry?
     func view(_ name: String) throws -> TensorView
     func release(_ view: TensorView)
+    /// Tells the source its files will be read front to back (kernel read-ahead).
+    func adviseSequentialRead()
 }
 
 extension WeightSource {
@@ -33,4 +35,6 @@ extension WeightSource {
     public var totalTensorBytes: UInt64 { entries.reduce(0) { $0 + $1.info.byteCount } }
 }
 
-extension SafeTensorsModel: WeightSource {}
+extension SafeTensorsModel: WeightSource {
+    public func adviseSequentialRead() { for f in files.values { f.file.advise(.sequential) } }
+}
