@@ -260,6 +260,8 @@ final class TransferEngine: @unchecked Sendable {
                     continue
                 }
                 if r.status == 200 || r.status == 206 {
+                    // Later pieces go straight to where the redirects led (a signed CDN URL).
+                    if redirects > 0 { location.remember(url, generation: generation) }
                     if pos >= range.upperBound { return }
                     // The body ended early without a transport error: retry the rest.
                 } else if r.status == 403, URLParts(url)?.origin != URLParts(client.endpoint)?.origin, refreshes < retries {
@@ -344,6 +346,11 @@ final class LocationBox: @unchecked Sendable {
         lock.withLock {
             (url ?? client.resolveURL(job.repo, revision: job.commit, path: job.file.path), generation)
         }
+    }
+
+    /// Records the URL a redirect chain ended at, unless a refresh happened meanwhile.
+    func remember(_ final: String, generation seen: Int) {
+        lock.withLock { if generation == seen, url == nil { url = final } }
     }
 
     /// Asks the Hub again where the file is (HEAD of the resolve URL), unless another range did
