@@ -28,4 +28,12 @@ struct CacheSource: RepositorySource {
         }
         return ServedRepository(id: id, settings: settings, refs: refs, tags: settings.tags ?? [:], looseSnapshots: loose)
     }
+
+    func allRepositoryIDs() -> [RepoID] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: layout.root)) ?? []).sorted().compactMap { folder in
+            let parts = folder.components(separatedBy: "--")
+            guard parts.count == 3, parts[0] == "models" else { return nil }
+            return RepoID(parts[1] + "/" + parts[2])
+        }
+    }
 }

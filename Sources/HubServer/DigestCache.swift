@@ -18,6 +18,8 @@ actor DigestCache {
 
     private var done: [Key: String] = [:]
     private var running: [Key: Task<String, any Error>] = [:]
+    /// How many files have been read to hash them (tests check that each version is read once).
+    private(set) var hashCount = 0
 
     /// The digest of the file at `key.path`: git blob sha1 or sha256 of its content.
     func digest(_ key: Key) async throws -> String {
@@ -31,6 +33,7 @@ actor DigestCache {
             }
         }
         running[key] = job
+        hashCount += 1
         defer { running[key] = nil }
         let value = try await job.value
         done[key] = value

@@ -18,6 +18,8 @@ enum FileBody {
             let queue = DispatchQueue(label: "hubkit.serve.file")
             var offset = range.lowerBound
             while offset <= range.upperBound {
+                // Stopping the server cancels this task: end the body instead of sending gigabytes.
+                try Task.checkCancellation()
                 let want = Int(min(Int64(chunkSize), range.upperBound - offset + 1))
                 let chunk = try await readChunk(fd: fd, offset: offset, count: want, path: path, queue: queue)
                 try await writer.write(chunk)

@@ -24,6 +24,15 @@ struct FolderSource: RepositorySource {
         }
         return ServedRepository(id: id, settings: settings, refs: refs, tags: settings.tags ?? [:], looseSnapshots: [])
     }
+
+    func allRepositoryIDs() -> [RepoID] {
+        let fm = FileManager.default
+        return ((try? fm.contentsOfDirectory(atPath: root)) ?? []).sorted().flatMap { namespace in
+            ((try? fm.contentsOfDirectory(atPath: root + "/" + namespace)) ?? []).sorted().compactMap { name in
+                FileStatus(path: root + "/" + namespace + "/" + name)?.isDirectory == true ? RepoID(namespace + "/" + name) : nil
+            }
+        }
+    }
 }
 
 /// The canonical absolute path (symlinks and `..` resolved); the input when it does not exist.

@@ -49,7 +49,8 @@ enum HubErrorResponse {
     static func make(_ status: HTTPResponse.Status, code: String?, message: String) -> Response {
         var headers = HTTPFields()
         if let code { headers[.xErrorCode] = code }
-        headers[.xErrorMessage] = message
+        // A header value cannot hold line breaks or other controls; the JSON body keeps the original.
+        headers[.xErrorMessage] = String(message.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : Character($0) })
         headers[.contentType] = "application/json; charset=utf-8"
         let body = (try? JSONSerialization.data(withJSONObject: ["error": message])) ?? Data()
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))

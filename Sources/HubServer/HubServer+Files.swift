@@ -28,6 +28,37 @@ extension HubServer {
             headers[.contentLength] = "0"
             return Response(status: .found, headers: headers, body: .init())
         }
+        if configuration.resolveCacheRedirects {
+            let encodedPath = path.split(separator: "/").map {
+                String($0).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? String($0)
+            }.joined(separator: "/")
+            headers[.location] = "/api/resolve-cache/models/\(repo.id)/\(served.commit)/\(encodedPath)?etag=\(file.gitOID)"
+            headers[.xLinkedEtag] = "\"\(file.gitOID)\""
+            headers[.xLinkedSize] = String(file.size)
+            headers[.contentLength] = "0"
+            return Response(status: .temporaryRedirect, headers: headers, body: .init())
+        }
+        headers[.eTag] = "\"\(file.gitOID)\""
+        headers[.contentType] = HubServer.contentType(path)
+        return serveBytes(of: file, request: request, headers: headers)
+    }
+
+    /// `GET|HEAD /api/resolve-cache/models/{repo}/{commit}/{path}`: where ``HubServerConfiguration/resolveCacheRedirects``
+    /// sends regular files; 200 with `ETag`, `Content-Length` and `X-Repo-Commit`.
+    func resolveCache(_ request: HubRequest, repo repoText: String, commit: String, path: String) async throws -> Response {
+        let repo: ServedRepository
+        switch try lookup(repoText, for: request, filePath: path) {
+        case let .answer(response): return response
+        case let .found(found): repo = found
+        }
+        guard GitObjects.isHex(commit, count: 40), let (_, served) = try await catalog.resolve(repo, revision: commit) else {
+            return HubErrorResponse.revisionNotFound(commit)
+        }
+        guard isSafeRepoPath(path), let file = served.file(at: path) else {
+            return HubErrorResponse.entryNotFound(commit: served.commit)
+        }
+        var headers = HTTPFields()
+        headers[.xRepoCommit] = served.commit
         headers[.eTag] = "\"\(file.gitOID)\""
         headers[.contentType] = HubServer.contentType(path)
         return serveBytes(of: file, request: request, headers: headers)

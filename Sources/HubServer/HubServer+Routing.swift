@@ -29,11 +29,20 @@ extension HubServer {
 
     /// The server's own answer to `request`, without any interceptor.
     public func answer(_ request: HubRequest) async -> Response {
+        var response: Response
         do {
-            return try await route(request)
+            var routed = request
+            if request.method == .head && request.decodedSegments.first == "api" { routed.method = .get }
+            response = try await route(routed)
         } catch {
-            return HubErrorResponse.make(.internalServerError, code: nil, message: "\(error)")
+            response = HubErrorResponse.make(.internalServerError, code: nil, message: "\(error)")
         }
+        // HEAD: the headers of GET, Content-Length included, and no body.
+        if request.method == .head, let length = response.body.contentLength, length > 0 {
+            response.body = .init()
+            response.headers[.contentLength] = String(length)
+        }
+        return response
     }
 
     private func route(_ request: HubRequest) async throws -> Response {
@@ -42,6 +51,10 @@ extension HubServer {
             return HubErrorResponse.invalidCredentials()
         }
         let s = request.decodedSegments
+        if s.first == "api", s.count >= 6, s[1] == "resolve-cache", s[2] == "models" {
+            guard request.method == .get || request.method == .head else { return HubErrorResponse.methodNotAllowed() }
+            return try await resolveCache(request, repo: s[3] + "/" + s[4], commit: s[5], path: s[6...].joined(separator: "/"))
+        }
         if s.first == "api" {
             guard s.count >= 4 else { return HubErrorResponse.notFound() }
             guard s[1] == "models" else {

@@ -26,6 +26,7 @@ public final class HubServer: Sendable {
         var cdnEndpoint: String?
         var task: Task<Void, any Error>?
         var stopping = false
+        var starting = false
     }
 
     /// Checks that the served folder exists; nothing listens before ``start()``.
@@ -47,8 +48,14 @@ public final class HubServer: Sendable {
     /// Whether ``stop()`` has been called; long faults (stalls) end early when it is.
     public var isStopping: Bool { state.current.stopping }
 
-    /// Binds both listeners and returns once they accept connections.
+    /// Binds both listeners and returns once they accept connections. A server starts once.
     public func start() async throws {
+        guard state.withLock({ value -> Bool in
+            defer { value.starting = true }
+            return !value.starting
+        }) else {
+            throw HubServerError.bindFailed(host: configuration.host, port: configuration.port, reason: "this server was already started")
+        }
         let cdnHost = configuration.cdnHost ?? (HubServer.canBind("127.0.0.2") ? "127.0.0.2" : "localhost")
         let (events, sink) = AsyncStream<StartEvent>.makeStream()
         let logger = HubServer.quietLogger()
@@ -113,6 +120,24 @@ public final class HubServer: Sendable {
         }
     }
 
+    /// Computes the digests of every file of every revision now, so that the first request for a
+    /// large file does not wait for it to be hashed (a client's metadata HEAD times out after 10 s).
+    /// Returns how many files and bytes it saw; unreadable repositories are skipped.
+    @discardableResult
+    public func warmUp() async -> (files: Int, bytes: Int64) {
+        var files = 0
+        var bytes: Int64 = 0
+        for id in catalog.source.allRepositoryIDs() {
+            guard let repo = try? catalog.repository(id) else { continue }
+            for location in repo.refs.map(\.location) + repo.looseSnapshots {
+                guard let revision = try? await catalog.load(location) else { continue }
+                files += revision.files.count
+                bytes += revision.files.reduce(0) { $0 + $1.size }
+            }
+        }
+        return (files, bytes)
+    }
+
     /// Closes both listeners and open connections, and waits until they are closed.
     public func stop() async {
         let task = state.withLock { value -> Task<Void, any Error>? in
@@ -137,7 +162,11 @@ public final class HubServer: Sendable {
 
     /// Whether a TCP socket can be bound on `address` (127.0.0.2 is not configured on every OS).
     static func canBind(_ address: String) -> Bool {
+        #if canImport(Darwin)
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #else
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #endif
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var addr = sockaddr_in()

@@ -35,6 +35,10 @@ public struct HubServerConfiguration: Sendable {
     /// When set, a request whose `Authorization: Bearer` token is not in this set gets
     /// 401 "Invalid credentials in Authorization header". `nil` accepts any token as a valid user.
     public var acceptedTokens: Set<String>?
+    /// Answer `resolve` of a regular (non-LFS) file with a relative 307 to
+    /// `/api/resolve-cache/models/{repo}/{commit}/{path}` (with `X-Repo-Commit` and
+    /// `X-Linked-Etag`), which then serves the bytes, as the live Hub did in 2026. Off: 200 directly.
+    public var resolveCacheRedirects: Bool
     /// Sees every request before the server answers it and may change the request or the response
     /// (the test hub injects faults and records requests this way).
     public var interceptor: (any HubRequestInterceptor)?
@@ -49,6 +53,7 @@ public struct HubServerConfiguration: Sendable {
         lfsSizeThreshold: Int64 = 1 << 20,
         cdnURLLifetime: TimeInterval = 3600,
         acceptedTokens: Set<String>? = nil,
+        resolveCacheRedirects: Bool = false,
         interceptor: (any HubRequestInterceptor)? = nil
     ) {
         self.source = source
@@ -60,6 +65,7 @@ public struct HubServerConfiguration: Sendable {
         self.lfsSizeThreshold = lfsSizeThreshold
         self.cdnURLLifetime = cdnURLLifetime
         self.acceptedTokens = acceptedTokens
+        self.resolveCacheRedirects = resolveCacheRedirects
         self.interceptor = interceptor
     }
 }

@@ -80,6 +80,8 @@ struct ServedRepository: Sendable {
 protocol RepositorySource: Sendable {
     /// The repository `id`, or nil when the source does not have it.
     func repository(_ id: RepoID) throws -> ServedRepository?
+    /// Every repository id the source holds (for warming the digest cache).
+    func allRepositoryIDs() -> [RepoID]
 }
 
 /// `stat(2)` of a path, following symlinks.
@@ -97,7 +99,11 @@ struct FileStatus {
         isDirectory = type == S_IFDIR
         isRegularFile = type == S_IFREG
         size = Int64(st.st_size)
+        #if canImport(Darwin)
+        mtimeNanoseconds = Int64(st.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(st.st_mtimespec.tv_nsec)
+        #else
         mtimeNanoseconds = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        #endif
         inode = UInt64(st.st_ino)
     }
 
@@ -105,7 +111,8 @@ struct FileStatus {
 }
 
 /// Lists regular files below `folder` as repository paths (following symlinks to files, never
-/// into `.git`, skipping names that could not be served safely), sorted.
+/// into `.git` or huggingface_hub's `.cache/huggingface`, skipping names that could not be served
+/// safely), sorted.
 func listFiles(in folder: String, skipSettings: Bool) -> [(path: String, disk: String, status: FileStatus)] {
     var result: [(String, String, FileStatus)] = []
     func walk(_ disk: String, _ prefix: String, depth: Int) {
@@ -115,6 +122,8 @@ func listFiles(in folder: String, skipSettings: Bool) -> [(path: String, disk: S
             if depth == 0 && skipSettings && name == RepoSettings.fileName { continue }
             let childDisk = disk + "/" + name
             let childPath = prefix.isEmpty ? name : prefix + "/" + name
+            // huggingface_hub's local_dir bookkeeping is not part of a repository.
+            if childPath == ".cache/huggingface" { continue }
             guard isSafeRepoPath(childPath), let status = FileStatus(path: childDisk) else { continue }
             if status.isDirectory {
                 walk(childDisk, childPath, depth: depth + 1)

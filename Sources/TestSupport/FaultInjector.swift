@@ -26,6 +26,11 @@ enum FaultInjector {
                 return errorResponse(status: code, extra: [:])
             case let .rateLimit(seconds):
                 return errorResponse(status: 429, extra: ["Retry-After": String(seconds)])
+            case let .rateLimitWindow(seconds, limit):
+                return errorResponse(status: 429, extra: [
+                    "RateLimit": "\"api\";r=0;t=\(seconds)",
+                    "RateLimit-Policy": "\"fixed window\";\"api\";q=\(limit);w=300",
+                ])
             default:
                 break
             }
@@ -91,6 +96,14 @@ struct FaultyBodyWriter: ResponseBodyWriter {
         self.signature = signature
     }
 
+    /// Bytes per second of a throttle fault, if any (the slowest wins).
+    private var throttleRate: Int? {
+        actions.compactMap { action -> Int? in
+            if case let .throttle(rate) = action { return max(1, rate) }
+            return nil
+        }.min()
+    }
+
     /// The earliest byte count at which the body is cut, and how.
     private var cut: (bytes: Int, action: FaultAction)? {
         actions.compactMap { action -> (Int, FaultAction)? in
@@ -107,6 +120,16 @@ struct FaultyBodyWriter: ResponseBodyWriter {
         for case let .corruptByte(offset) in actions where offset >= start && offset < start + Int64(buffer.readableBytes) {
             let index = buffer.readerIndex + Int(offset - start)
             if let byte = buffer.getInteger(at: index, as: UInt8.self) { buffer.setInteger(~byte, at: index) }
+        }
+        if let rate = throttleRate {
+            // Slices of ~1/20 s worth of bytes, each followed by its share of the time.
+            let slice = max(1, rate / 20)
+            while buffer.readableBytes > slice, cut.map({ sent + slice < $0.bytes }) ?? true {
+                guard let part = buffer.readSlice(length: slice) else { break }
+                try await inner.write(part)
+                sent += part.readableBytes
+                try await Task.sleep(nanoseconds: UInt64(Double(slice) / Double(rate) * 1e9))
+            }
         }
         if let cut, sent + buffer.readableBytes >= cut.bytes {
             if let head = buffer.readSlice(length: cut.bytes - sent), head.readableBytes > 0 {

@@ -20,12 +20,18 @@ public enum FaultAction: Sendable, Equatable {
     /// On the CDN: send `afterBytes` body bytes, make the signed URL expire (later requests with it
     /// get 403 "Request has expired"), then close. A re-resolved URL works again.
     case expireCDNURL(afterBytes: Int)
+    /// Answer 429 with the IETF rate-limit headers the Hub sends, `RateLimit: "api";r=0;t=<seconds>`
+    /// and `RateLimit-Policy: "fixed window";"api";q=<limit>;w=300`, and no `Retry-After`.
+    case rateLimitWindow(resetSeconds: Int, limit: Int = 1000)
+    /// Send the body at about this many bytes per second (in small slices), e.g. to kill a client
+    /// mid-download or to watch its progress.
+    case throttle(bytesPerSecond: Int)
 
     /// Faults that act on the response body; they are only used up by responses that have one.
     var actsOnBody: Bool {
         switch self {
-        case .dropConnection, .corruptByte, .stall, .expireCDNURL: return true
-        case .status, .rateLimit, .ignoreRange, .slowStart: return false
+        case .dropConnection, .corruptByte, .stall, .expireCDNURL, .throttle: return true
+        case .status, .rateLimit, .rateLimitWindow, .ignoreRange, .slowStart: return false
         }
     }
 }

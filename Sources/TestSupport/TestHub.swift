@@ -18,6 +18,8 @@ public struct RecordedRequest: Sendable {
     public let listener: HubListener
     /// Status of the answer (after faults).
     public let status: Int
+    /// When the request arrived (before any fault delayed it): to check a client's backoff.
+    public let receivedAt: Date
 
     /// The `Authorization` header, if any.
     public var authorization: String? { headers["authorization"] }
@@ -130,6 +132,7 @@ struct TestHubInterceptor: HubRequestInterceptor {
     let log: Locked<[RecordedRequest]>
 
     func respond(to request: HubRequest, server: HubServer, next: @Sendable (HubRequest) async -> Response) async -> Response {
+        let receivedAt = Date()
         let response = await FaultInjector.respond(to: request, server: server, plan: faults, next: next)
         var headers: [String: String] = [:]
         for field in request.headers {
@@ -139,7 +142,7 @@ struct TestHubInterceptor: HubRequestInterceptor {
         if let host = request.host, headers["host"] == nil { headers["host"] = host }
         let record = RecordedRequest(
             method: request.method.rawValue, path: request.path, query: request.query, headers: headers,
-            host: request.host, listener: request.listener, status: Int(response.status.code)
+            host: request.host, listener: request.listener, status: Int(response.status.code), receivedAt: receivedAt
         )
         log.withLock { $0.append(record) }
         return response

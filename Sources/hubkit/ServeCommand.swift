@@ -40,15 +40,25 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("accept-token"), help: "Only accept these bearer tokens (repeatable); others get 401.")
     var acceptTokens: [String] = []
 
+    @Flag(name: .customLong("resolve-cache"), help: "Answer regular files with a relative 307 to /api/resolve-cache/... as the live Hub does.")
+    var resolveCache = false
+
     func run() async throws {
         let source: HubServerConfiguration.Source = cache ? .cache(root) : .repositories(root)
         let server = try HubServer(configuration: HubServerConfiguration(
             source: source, host: host, port: port, cdnHost: cdnHost, cdnPort: cdnPort, treePageSize: pageSize,
-            acceptedTokens: acceptTokens.isEmpty ? nil : Set(acceptTokens)
+            acceptedTokens: acceptTokens.isEmpty ? nil : Set(acceptTokens), resolveCacheRedirects: resolveCache
         ))
         try await server.start()
         FileHandle.standardOutput.write(Data(((server.endpoint ?? "") + "\n").utf8))
         FileHandle.standardError.write(Data("serving \(root) at \(server.endpoint ?? "") (LFS via \(server.cdnEndpoint ?? "")); stop with Ctrl-C\n".utf8))
+        let warm = Task {
+            let started = Date()
+            let (files, bytes) = await server.warmUp()
+            let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+            FileHandle.standardError.write(Data("indexed \(files) files (\(bytes) bytes) in \(seconds) s\n".utf8))
+        }
+        defer { warm.cancel() }
         try await server.run()
     }
 }

@@ -240,3 +240,46 @@ struct ResolveTests {
         await hub.stop()
     }
 }
+
+@Suite("resolve-cache redirects")
+struct ResolveCacheTests {
+    @Test("with resolveCacheRedirects a regular file answers a relative 307 whose target serves it with the Hub's headers")
+    func redirect() async throws {
+        let repos = try StandardRepos()
+        defer { repos.remove() }
+        let hub = try await TestHub.start(configuration: HubServerConfiguration(
+            source: .repositories(repos.root), lfsSizeThreshold: StandardRepos.lfsThreshold, resolveCacheRedirects: true
+        ))
+        let first = try await RawHTTP.send("HEAD", hub.endpoint + "/org/tiny/resolve/main/sub/a.txt")
+        #expect(first.status == 307)
+        let blob = try await Subprocess.gitBlobID(repos.path("sub/a.txt"))
+        #expect(first.header("X-Linked-Etag") == "\"\(blob)\"")
+        let commit = try #require(first.header("X-Repo-Commit"))
+        let location = try #require(first.header("Location"))
+        #expect(location.hasPrefix("/api/resolve-cache/models/org/tiny/\(commit)/sub/a.txt"))
+        let second = try await RawHTTP.send("GET", hub.endpoint + location)
+        #expect(second.status == 200)
+        #expect(second.body == (try repos.bytes("sub/a.txt")))
+        #expect(second.header("ETag") == "\"\(blob)\"")
+        #expect(second.header("X-Repo-Commit") == commit)
+        // LFS files still go to the CDN.
+        #expect(try await RawHTTP.send("HEAD", hub.endpoint + "/org/tiny/resolve/main/model.safetensors").status == 302)
+
+        let script = """
+            import json, os
+            from huggingface_hub import snapshot_download
+            p = snapshot_download("org/tiny")
+            print(json.dumps({"a": open(os.path.join(p, "sub/a.txt")).read()}))
+            """
+        let cache = FileManager.default.temporaryDirectory.path + "/hubkit-rc-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let output = try await Subprocess.python(script, environment: [
+            "HF_ENDPOINT": hub.endpoint, "HF_HUB_CACHE": cache, "HF_HUB_DISABLE_XET": "1", "HF_TOKEN": "",
+            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        ])
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("alpha"))
+        #expect(hub.requests.contains { $0.path.hasPrefix("/api/resolve-cache/") && $0.status == 200 })
+        await hub.stop()
+    }
+}
