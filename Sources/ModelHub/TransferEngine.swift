@@ -204,6 +204,7 @@ final class TransferEngine: @unchecked Sendable {
             var ignored = false
             var sinkError: Error?
             var gotBytes = false
+            var unreported: Int64 = 0
             let requestedStart = pos
             let result = CurlRequest.perform(
                 url: url, method: .get, headers: headers, options: http.options, handle: handle,
@@ -227,7 +228,11 @@ final class TransferEngine: @unchecked Sendable {
                     }
                     pos += Int64(take)
                     gotBytes = true
-                    self.progress.add(job.file.path, Int64(take))
+                    unreported += Int64(take)
+                    if unreported >= 1 << 20 {
+                        self.progress.add(job.file.path, unreported)  // one lock per MiB, not per 16 KiB
+                        unreported = 0
+                    }
                     if take < bytes.count {
                         sinkError = HubError.sizeMismatch(repo: job.repo.description, path: job.file.path,
                                                           expected: job.file.size, actual: job.file.size + Int64(bytes.count - take))
@@ -243,6 +248,7 @@ final class TransferEngine: @unchecked Sendable {
                     }
                     return true
                 })
+            if unreported > 0 { progress.add(job.file.path, unreported) }
             if ignored { buffer.discard(); state.ignoreRange(); return }
             // Bytes received before a failure are good: keep them.
             do { try buffer.flush(to: assembly) } catch { state.fail(error); return }
