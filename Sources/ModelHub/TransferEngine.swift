@@ -107,7 +107,11 @@ final class TransferEngine: @unchecked Sendable {
                 throw error
             }
             guard let actual = try assembly.finish() else {
-                // Cannot happen unless a range ended short without an error; fetch what is missing.
+                // Only if a range ended short without an error: fetch what is missing, a few times.
+                restarts += 1
+                guard restarts <= client.http.options.retries else {
+                    throw HubError.sizeMismatch(repo: job.repo.description, path: file.path, expected: file.size, actual: assembly.writtenCount)
+                }
                 continue
             }
             if actual != expected {
@@ -269,7 +273,12 @@ final class TransferEngine: @unchecked Sendable {
                     // Later pieces go straight to where the redirects led (a signed CDN URL).
                     if redirects > 0 { location.remember(url, generation: generation) }
                     if pos >= range.upperBound { return }
-                    // The body ended early without a transport error: retry the rest.
+                    // The body ended early without a transport error: retry the rest, a few times.
+                    if failures >= retries {
+                        state.fail(HubError.sizeMismatch(repo: job.repo.description, path: job.file.path,
+                                                         expected: job.file.size, actual: pos))
+                        return
+                    }
                 } else if r.status == 403, URLParts(url)?.origin != URLParts(client.endpoint)?.origin, refreshes < retries {
                     // An expired signed CDN URL: ask the Hub for a fresh one and go on.
                     refreshes += 1
@@ -286,7 +295,12 @@ final class TransferEngine: @unchecked Sendable {
                     }
                 } else {
                     let context = RequestContext(repo: job.repo.description, revision: job.commit, path: job.file.path, authenticated: client.authenticated)
-                    if r.status == 416 { state.ignoreRange(); return }
+                    if r.status == 416 {
+                        // Our offsets come from the listed size, so the served file is shorter than listed.
+                        let served = r.headers["Content-Range"].flatMap { $0.split(separator: "/").last }.flatMap { Int64($0) } ?? pos
+                        state.fail(HubError.sizeMismatch(repo: job.repo.description, path: job.file.path, expected: job.file.size, actual: served))
+                        return
+                    }
                     state.fail(HubError.from(status: r.status, headers: r.headers, url: url, context: context)
                         ?? .unexpectedStatus(url: displayURL(url), status: r.status, message: nil))
                     return
