@@ -95,6 +95,9 @@ public final class SafeTensorsModel: @unchecked Sendable {
         files[e.shard]?.release(view)
     }
 
+    /// The open file holding tensor `name`.
+    public func file(holding name: String) -> SafeTensorsFile? { entry(name).flatMap { files[$0.shard] } }
+
     /// Sum of all tensor bytes.
     public var totalTensorBytes: UInt64 { entries.reduce(0) { $0 + $1.info.byteCount } }
 }
