@@ -60,6 +60,15 @@ public struct Converter {
         for f in plan.weights.files.values { f.file.advise(.sequential) }
         var done: UInt64 = 0
         for (index, t) in plan.tensors.enumerated() {
+            if let values = t.computed {
+                try values.withUnsafeBufferPointer { v in
+                    try Quantizer.quantize(v.baseAddress!, count: v.count, rowLength: v.count, to: .f32, into: out, threads: 1)
+                }
+                try writer.append(tensor: t.target, bytes: UnsafeRawBufferPointer(start: out, count: values.count * 4))
+                progress?(ConversionProgress(tensorIndex: index, tensorCount: plan.tensors.count, tensor: t.target, type: t.type,
+                                             bytesDone: done, bytesTotal: plan.inputBytes))
+                continue
+            }
             let view = try plan.weights.view(t.source)
             let file = plan.weights.file(holding: t.source)
             let elementBytes = UInt64(t.sourceDType.bits / 8)

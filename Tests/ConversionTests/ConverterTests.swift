@@ -102,6 +102,23 @@ struct ConverterTests {
         }
     }
 
+    @Test("Llama 3 rope scaling adds rope_freqs.weight with llama.cpp's factors")
+    func llama3Rope() throws {
+        let d = TempDir()
+        var o = TinyLlama.Options()
+        o.ropeTheta = 500000
+        try TinyLlama.write(to: d.path + "/m", options: o)
+        try editConfig(d.path + "/m") {
+            $0["rope_scaling"] = ["rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                  "original_max_position_embeddings": 8192]
+            $0["original_max_position_embeddings"] = 64
+        }
+        let f = try convertAndCheck(d.path + "/m", .q8_0, in: d)
+        let factors = try f.floats("rope_freqs.weight")
+        #expect(factors.count == 8 && factors.first == 1 && factors.last == 32, "\(factors)")
+        #expect(f["llama.rope.scaling.type"] == nil)
+    }
+
     @Test("Q/K permutation maps rows as llama.cpp's permute does")
     func permutation() {
         // 2 heads of 4 rows: HF rows [h0: a0 a1 b0 b1][h1: …] → interleaved [a0 b0 a1 b1]
