@@ -1,5 +1,6 @@
 import Foundation
 import SafeTensors
+import TensorCore
 
 /// The PyTorch weights of a model folder: `pytorch_model.bin`, or the shards named by
 /// `pytorch_model.bin.index.json` — what FreeWilly2's `main` branch holds (29 float32 shards).
@@ -86,4 +87,12 @@ public final class PyTorchModel: WeightSource, @unchecked Sendable {
     }
 
     public func adviseSequentialRead() { for f in files.values { f.file.advise(.sequential) } }
+
+    public func prefetch(_ view: TensorView, bytes range: Range<UInt64>) { advise(.populate, view, range) }
+    public func release(_ view: TensorView, bytes range: Range<UInt64>) { advise(.dontNeed, view, range) }
+
+    private func advise(_ advice: MappedFile.Advice, _ view: TensorView, _ range: Range<UInt64>) {
+        guard let e = entry(view.name), range.upperBound <= view.info.byteCount, !range.isEmpty else { return }
+        files[e.shard]?.file.advise(advice, offset: view.fileOffset + range.lowerBound, count: UInt64(range.count))
+    }
 }

@@ -92,4 +92,7 @@ public final class SafeTensorsModel: @unchecked Sendable {
         files[e.shard]?.release(view)
     }
 
+    /// The open file holding tensor `name`.
+    public func file(holding name: String) -> SafeTensorsFile? { entry(name).flatMap { files[$0.shard] } }
+
 }
