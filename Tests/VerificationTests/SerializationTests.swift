@@ -55,3 +55,19 @@ extension SerializationTests {
         #expect(throws: VerificationError.self) { try ReferenceRun(compressed: try Zstd.compress(w), path: "x") }
     }
 }
+
+extension SerializationTests {
+    @Test("an .npy header with a negative or overflowing shape is refused")
+    func hostileNPY() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hubkit-npy-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for shape in ["(-1, 4)", "(9223372036854775807, 2)", "(4294967296, 4294967296)"] {
+            var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+            header += String(repeating: " ", count: (64 - (11 + header.utf8.count) % 64) % 64) + "\n"
+            let bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)] + Array(header.utf8) + [0, 0, 0, 0]
+            try Data(bytes).write(to: URL(fileURLWithPath: dir + "/h.npy"))
+            #expect(throws: VerificationError.self) { try NPYArray(contentsOf: dir + "/h.npy") }
+        }
+    }
+}
