@@ -74,3 +74,26 @@ struct ProvenanceCLITests {
         #expect(missing.stderr.contains("--reference"))
     }
 }
+
+extension ConvertedFileTests {
+    @Test("an F32 file from hubkit's converter gives transformers' logits; 1 and 3 threads agree bit for bit on Q4_0")
+    func converterMatchesTransformers() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hubkit-convtf-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ids = try Fixtures.ids("tiny-llama")
+        let expected = try NPYArray(contentsOf: Fixtures.folder("tiny-llama") + "/logits.npy")
+        try Converter().run(ConversionPlan.make(folder: Fixtures.folder("tiny-llama"), options: ConversionOptions(type: .f32)),
+                            output: dir + "/f32.gguf", overwrite: true)
+        let f32 = try LlamaForward(weights: GGUFWeights(path: dir + "/f32.gguf")).run(ids, options: ForwardOptions(threads: 2))
+        let err = TransformersAgreementTests.relativeError(f32.logits, expected.values)
+        #expect(err <= 1e-4, "relative error \(err)")
+
+        try Converter().run(ConversionPlan.make(folder: Fixtures.folder("tiny-llama"), options: ConversionOptions(type: .q4_0)),
+                            output: dir + "/q4.gguf", overwrite: true)
+        let q4 = try LlamaForward(weights: GGUFWeights(path: dir + "/q4.gguf"))
+        let one = try q4.run(ids, options: ForwardOptions(threads: 1, hiddenStateTokens: 12))
+        let three = try q4.run(ids, options: ForwardOptions(threads: 3, hiddenStateTokens: 12))
+        #expect(one.logits == three.logits && one.hiddenStates == three.hiddenStates)
+    }
+}
