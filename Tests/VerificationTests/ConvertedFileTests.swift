@@ -97,3 +97,30 @@ extension ConvertedFileTests {
         #expect(one.logits == three.logits && one.hiddenStates == three.hiddenStates)
     }
 }
+
+extension ProvenanceCLITests {
+    @Test("logits on a converted file finds its tokenizer through provenance; a hostile commit never becomes a path")
+    func logitsTokenizerFromProvenance() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hubkit-prov2-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let commit = "89abcdef0123456789abcdef0123456789abcdef"
+        let repoFolder = dir + "/hub/models--hubkit-test--tiny"
+        let snapshot = repoFolder + "/snapshots/" + commit
+        try TinyLlama.write(to: snapshot)
+        for (name, c) in [("ok", commit), ("evil", "../../../../../../tmp")] {
+            var co = ConversionOptions(type: .q8_0)
+            co.sourceRepo = "hubkit-test/tiny"
+            co.sourceCommit = c
+            try Converter().run(ConversionPlan.make(folder: snapshot, options: co), output: dir + "/\(name).gguf", overwrite: true)
+        }
+        try Data("Hello there, 42 times.".utf8).write(to: URL(fileURLWithPath: dir + "/t.txt"))
+        let env = ["HF_HUB_CACHE": dir + "/hub"]
+        let ok = try VerifyCLITests.hubkit(["logits", dir + "/ok.gguf", "--text", dir + "/t.txt", "-o", dir + "/ok.npy"], environment: env)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let expectedTokens = try Tokenization.Tokenizer(contentsOf: snapshot + "/tokenizer.json").encode("Hello there, 42 times.").count
+        #expect(try NPYArray(contentsOf: dir + "/ok.npy").shape.first == expectedTokens)
+        let evil = try VerifyCLITests.hubkit(["verify", dir + "/evil.gguf"], environment: env)
+        #expect(evil.status == 1)
+        #expect(evil.stderr.contains("is not a commit hash"))
+    }
+}
