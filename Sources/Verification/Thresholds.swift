@@ -28,7 +28,7 @@ public struct Thresholds: Sendable, Codable, Equatable {
         // Q6_K: 6-bit codes with 8-bit sub-block scales; Gaussian relative RMSE ≈ 0.01 (theory, not
         // measured here: hubkit has no Q6_K quantizer; it only reads llama-quantize's output tensors).
         case .q6_K: return Thresholds(relativeRMSE: 0.06, cosine: 0.998, hiddenDrift: 0.15, meanKL: 0.03, top1: 0.85, relativePerplexityDelta: 0.05)
-        case .q4_0: return Thresholds(relativeRMSE: 0.25, cosine: 0.97, hiddenDrift: 0.5, meanKL: 0.15, top1: 0.70, relativePerplexityDelta: 0.15)
+        case .q4_0: return Thresholds(relativeRMSE: 0.25, cosine: 0.97, hiddenDrift: 0.5, meanKL: 0.5, top1: 0.60, relativePerplexityDelta: 0.30)
         }
     }
 
