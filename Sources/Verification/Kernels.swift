@@ -71,10 +71,11 @@ enum Kernels {
         let qs = SendableConstPointer(q), ks = SendableConstPointer(k), vs = SendableConstPointer(v), os = SendablePointer(out)
         let group = heads / kvHeads
         let scale = Float(1 / Double(hd).squareRoot())
-        runWorkers(min(threads, heads)) { worker, workers in
+        let queue = WorkQueue(count: heads)
+        runWorkers(min(threads, heads)) { _, _ in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: tokens)
             defer { scores.deallocate() }
-            for h in (heads * worker / workers)..<(heads * (worker + 1) / workers) {
+            while let h = queue.next() {
                 let g = h / group
                 for i in 0..<tokens {
                     let qi = qs.p + (i * heads + h) * hd

@@ -11,14 +11,13 @@ enum MatMul {
     static func multiply(_ x: UnsafePointer<Float>, tokens: Int, _ w: WeightMatrix, into y: UnsafeMutablePointer<Float>, threads: Int) {
         let xs = SendableConstPointer(x), ys = SendablePointer(y)
         let tiles = (w.rows + tile - 1) / tile
-        runWorkers(min(threads, tiles)) { worker, workers in
+        let queue = WorkQueue(count: tiles)
+        runWorkers(min(threads, tiles)) { _, _ in
             let k = w.cols
             let row = UnsafeMutablePointer<Float>.allocate(capacity: k)
             let tileT = UnsafeMutablePointer<Float>.allocate(capacity: k * tile)
             defer { row.deallocate(); tileT.deallocate() }
-            // Contiguous range of tiles per worker.
-            let lo = tiles * worker / workers, hi = tiles * (worker + 1) / workers
-            for t in lo..<hi {
+            while let t = queue.next() {
                 let r0 = t * tile
                 let nr = min(tile, w.rows - r0)
                 for r in 0..<tile {
