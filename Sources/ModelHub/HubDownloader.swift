@@ -45,7 +45,7 @@ public struct HubDownloader: Sendable {
         let selected = try select(request, manifest: manifest)
         let destination = Destination(request.destination, repo: repo, commit: manifest.commit)
 
-        if case let .cache(root) = request.destination {
+        if case let .cache(root) = request.destination, !request.dryRun {
             try HubCache(root: root).writeRef(repo, revision: request.revision, commit: manifest.commit)
         }
 
