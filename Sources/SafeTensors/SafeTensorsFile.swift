@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import TensorCore
 
 /// A bounds-checked view of one tensor's bytes inside a mapped safetensors file. Valid while the
@@ -89,25 +86,5 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// streaming a model larger than memory).
     public func release(_ view: TensorView) {
         file.advise(.dontNeed, offset: view.fileOffset, count: view.info.byteCount)
-    }
-
-    /// Drops the pages of bytes `[start, end)` of `view` (a consumed chunk).
-    public func release(_ view: TensorView, bytes range: Range<UInt64>) {
-        madvise(range: range, of: view, advice: MADV_DONTNEED)
-    }
-
-    /// Maps bytes `[start, end)` of `view` in one system call (`MADV_POPULATE_READ`, Linux ≥ 5.14)
-    /// instead of one page fault per 4 KiB while the chunk is read; a no-op where unsupported.
-    public func prefetch(_ view: TensorView, bytes range: Range<UInt64>) {
-        madvise(range: range, of: view, advice: 22 /* MADV_POPULATE_READ */)
-    }
-
-    private func madvise(range: Range<UInt64>, of view: TensorView, advice: Int32) {
-        guard let base = file.allBytes.baseAddress, range.upperBound <= view.info.byteCount, !range.isEmpty else { return }
-        let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
-        let start = (view.fileOffset + range.lowerBound) / page * page
-        let end = min(file.size, view.fileOffset + range.upperBound)
-        guard end > start else { return }
-        _ = Glibc.madvise(UnsafeMutableRawPointer(mutating: base + Int(start)), Int(end - start), advice)
     }
 }

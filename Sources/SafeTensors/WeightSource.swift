@@ -41,9 +41,3 @@ extension WeightSource {
     /// Sum of all tensor bytes.
     public var totalTensorBytes: UInt64 { entries.reduce(0) { $0 + $1.info.byteCount } }
 }
-
-extension SafeTensorsModel: WeightSource {
-    public func adviseSequentialRead() { for f in files.values { f.file.advise(.sequential) } }
-    public func prefetch(_ view: TensorView, bytes range: Range<UInt64>) { file(holding: view.name)?.prefetch(view, bytes: range) }
-    public func release(_ view: TensorView, bytes range: Range<UInt64>) { file(holding: view.name)?.release(view, bytes: range) }
-}
