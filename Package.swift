@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors", "TensorCore", "TestSupport"], exclude: ["make_checkpoint.py"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "TensorCore", "TestSupport"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Quantization", "TensorCore", "TestSupport"]),
-        .testTarget(name: "ConversionTests", dependencies: ["Conversion", "SafeTensors", "PyTorchCheckpoint", "GGUF", "TestSupport"]),
+        .testTarget(name: "ConversionTests", dependencies: ["Conversion", "SafeTensors", "PyTorchCheckpoint", "GGUF", "TestSupport"], exclude: ["check_gguf.py"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "TestSupport"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "Tokenization", "SafeTensors", "GGUF", "Conversion", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "ModelHub"]),
