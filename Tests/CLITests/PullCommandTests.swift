@@ -168,7 +168,7 @@ struct PullCommandTests {
             #expect(Set(bed.weightRequests(".bin").filter { $0.listener == .cdn }.map { ($0.decodedPath as NSString).lastPathComponent }).count == 29)
             let verify = try #require(j["verify"] as? [String: Any])
             #expect((verify["failures"] as? [Any])?.isEmpty == true, "\(verify["failures"] ?? "")")
-            #expect(try ggufPy(out).tensors == 41)
+            #expect(try ggufPy(out).tensors == 39)
         }
     }
 
@@ -185,7 +185,7 @@ struct PullCommandTests {
             let verify = try #require(j["verify"] as? [String: Any])
             #expect((verify["failures"] as? [Any])?.isEmpty == true, "\(verify["failures"] ?? "")")
             let g = try ggufPy(out, keys: ["hubkit.delta.base"])
-            #expect(g.tensors == 41 && g.values["hubkit.delta.base"] == "huggyllama/llama-65b")
+            #expect(g.tensors == 39 && g.values["hubkit.delta.base"] == "huggyllama/llama-65b")
             // The merged weights were never written: only the two repos' blobs and the GGUF exist.
             let fm = FileManager.default
             #expect(((try? fm.contentsOfDirectory(atPath: bed.out)) ?? []) == ["fw1.gguf"])
@@ -200,11 +200,16 @@ struct PullCommandTests {
             try #require(r.status == 0, "\(r.stderr)")
             let j = try jsonObject(r.stdout)
             #expect((j["deleted_sources"] as? [String])?.count == 29)
-            let blobs = CacheLayout(root: bed.cache).blobsFolder(RepoID("stabilityai/FreeWilly2")!)
-            let left = (try? FileManager.default.contentsOfDirectory(atPath: blobs)) ?? []
-            // Only the small git files (config, tokenizer, index…) remain.
-            let big = left.filter { $0.count == 64 }
-            #expect(big.isEmpty, "\(big)")
+            let repo = RepoID("stabilityai/FreeWilly2")!
+            let layout = CacheLayout(root: bed.cache)
+            let fm = FileManager.default
+            let snapshot = layout.snapshotFolder(repo, commit: try #require(j["commit"] as? String))
+            let linked = try fm.contentsOfDirectory(atPath: snapshot)
+            // Only the small files (config, tokenizer, index…) remain, and every blob left is one of theirs.
+            #expect(!linked.contains { $0.hasSuffix(".safetensors") }, "\(linked)")
+            let targets = Set(linked.compactMap { try? fm.destinationOfSymbolicLink(atPath: snapshot + "/" + $0) }.map { ($0 as NSString).lastPathComponent })
+            let blobs = Set((try? fm.contentsOfDirectory(atPath: layout.blobsFolder(repo))) ?? [])
+            #expect(blobs == targets, "orphans: \(blobs.subtracting(targets))")
             // Never more than two shards downloaded and not yet consumed.
             let s = shards(j)
             for (i, shard) in s.enumerated() where i >= 2 {
@@ -212,7 +217,45 @@ struct PullCommandTests {
                 let consumedTwoBefore = s[i - 2]["consumed"] as? Double ?? .infinity
                 #expect(consumedTwoBefore <= started, "shard \(i + 1) started before shard \(i - 1) was consumed")
             }
-            #expect(try ggufPy(out).tensors == 41)
+            #expect(try ggufPy(out).tensors == 39)
+        }
+    }
+
+    @Test("--dry-run plans the disk: sources + output, or output + two shards in flight with --delete-sources")
+    func diskPlan() async throws {
+        try await FreeWillyHub.run { bed in
+            let plain = try jsonObject(try await bed.pull(["stabilityai/FreeWilly2", "--type", "q4_0", "--dry-run", "--json", "-o", bed.out + "/a.gguf"]).stdout)
+            let lean = try jsonObject(try await bed.pull(["stabilityai/FreeWilly2", "--type", "q4_0", "--dry-run", "--json", "--delete-sources", "-o", bed.out + "/a.gguf"]).stdout)
+            let fetch = try #require(plain["bytes_to_download"] as? Int64), output = try #require(plain["output_bytes"] as? Int64)
+            let files = try #require(plain["files"] as? [[String: Any]])
+            let largest = files.compactMap { $0["size"] as? Int64 }.max() ?? 0
+            #expect(files.count == 29 && files.allSatisfy { ($0["path"] as? String)?.hasSuffix(".safetensors") == true })
+            #expect(plain["disk_needed"] as? Int64 == fetch + output)
+            #expect(lean["disk_needed"] as? Int64 == output + 2 * largest)
+            #expect(!FileManager.default.fileExists(atPath: bed.out + "/a.gguf"))
+            // A dry run reads the shards' headers (ranged) but no weight data.
+            let shardGets = bed.hub.requests.filter { $0.decodedPath.hasSuffix(".safetensors") && $0.method == "GET" && $0.listener == .cdn }
+            #expect(!shardGets.isEmpty && shardGets.allSatisfy { $0.range != nil })
+        }
+    }
+
+    @Test("refuses a pull that does not fit on the disk, naming need and available, before any weight transfer",
+          .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/bin/mount"), "needs root to mount a small tmpfs"))
+    func diskShort() async throws {
+        try await FreeWillyHub.run { bed in
+            let mount = bed.dir + "/small"
+            try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+            let mounted = try runChild("/bin/mount", ["-t", "tmpfs", "-o", "size=12m", "tmpfs", mount], timeout: 20)
+            try #require(mounted.status == 0, "\(mounted.stderr)")
+            defer { _ = try? runChild("/bin/umount", [mount], timeout: 20) }
+            var env = bed.environment
+            env["HF_HUB_CACHE"] = mount + "/hub"
+            let r = try await DownloadChild.run(["pull", "stabilityai/FreeWilly2", "--type", "q4_0", "-o", mount + "/fw2.gguf"], environment: env, timeout: 120)
+            #expect(r.status == 1)
+            #expect(r.stderr.contains("not enough disk space") && r.stderr.contains("available") && r.stderr.contains("--force"), "\(r.stderr)")
+            let shardGets = bed.hub.requests.filter { $0.decodedPath.hasSuffix(".safetensors") && $0.method == "GET" && $0.listener == .cdn }
+            #expect(shardGets.allSatisfy { $0.range != nil }, "a weight transfer started")
+            #expect(!FileManager.default.fileExists(atPath: mount + "/fw2.gguf"))
         }
     }
 
