@@ -95,13 +95,30 @@ public final class ArrivingWeights: WeightSource, @unchecked Sendable {
 
     public func entry(_ name: String) -> WeightEntry? { byName[name].map { entries[$0] } }
 
+    /// Limits what counts towards a shard's consumption to the tensors readers will actually read
+    /// (a plan skips some, like `rotary_emb.inv_freq`): a shard is consumed when each of these has
+    /// been released `consumers` times, and at once when it holds none of them.
+    public func expectReads(of names: [String]) {
+        let wanted = Set(names)
+        condition.lock()
+        var counts: [String: Int] = [:]
+        for s in shardNames { counts[s] = 0 }
+        for e in entries where wanted.contains(e.info.name) { counts[e.shard, default: 0] += 1 }
+        tensorsPerShard = counts
+        condition.unlock()
+    }
+
     /// The shard is complete and verified at `path`: readers waiting for it go on.
     public func markReady(_ shard: String, path: String) {
         condition.lock()
         ready[shard] = path
         events[shard, default: ShardEvents()].readyAt = Date()
+        let unused = tensorsPerShard[shard] == 0
+        if unused { events[shard, default: ShardEvents()].consumedAt = Date() }
+        let callback = onShardConsumed
         condition.broadcast()
         condition.unlock()
+        if unused { callback?(shard) }
     }
 
     /// The download failed: every waiting and later `view` throws `error`.

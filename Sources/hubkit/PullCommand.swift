@@ -131,6 +131,10 @@ struct PullCommand: ParsableCommand {
         options.sourceRepo = repoID.description
         options.sourceCommit = model.manifest.commit
         if let threads { options.threads = max(1, threads) }
+        if let arriving = model.arriving {
+            let sha = arriving.shardNames.compactMap { name in model.weightFiles.first { $0.path == name }?.sha256 }
+            if sha.count == arriving.shardNames.count { options.sourceSHA256 = sha }
+        }
         var plan: ConversionPlan?
         if pendingBin.isEmpty { plan = try makePlan(model: model, base: base, options: options) }
         let outputBytes = plan.map { Int64($0.outputSize) } ?? estimatedOutput(binBytes: pendingBin.reduce(0) { $0 + $1.1.size }, type: outType)
@@ -174,10 +178,12 @@ struct PullCommand: ParsableCommand {
         guard let plan else { throw PullFailure("internal: no conversion plan") }
         for w in plan.warnings { note("warning: \(w)") }
         let feeder = PullFeeder(items: PullFeeder.order(tensors: plan.tensors.map(\.source), sources: sources), downloader: downloader,
-                                cacheRoot: cacheRoot, maxUnconsumed: deleteSources ? max(2, inFlightLimit) : nil, started: started)
+                                cacheRoot: cacheRoot, maxUnconsumed: deleteSources ? max(2, inFlightLimit) : nil, started: started,
+                                sampleProgress: renderer != nil)
         let deleted = DeletedList()
         for s in sources {
             guard let arriving = s.arriving else { continue }
+            arriving.expectReads(of: plan.tensors.map(\.source))
             arriving.onShardConsumed = { shard in
                 if deleteSources, let f = s.weightFiles.first(where: { $0.path == shard }) {
                     let layout = CacheLayout(root: cacheRoot)
@@ -196,9 +202,9 @@ struct PullCommand: ParsableCommand {
                 renderer?.convert(p, download: d)
             }
         } catch {
-            // A download failure surfaces in the converter as the shard's error; prefer the download's own.
-            try? feeder.wait()
-            throw error
+            // A download failure reaches the converter as the shard's error. Either way the
+            // remaining downloads are abandoned with the process; their partial files resume.
+            throw feeder.error ?? error
         }
         try feeder.wait()
         renderer?.finish()

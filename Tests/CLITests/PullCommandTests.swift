@@ -127,6 +127,25 @@ struct PullCommandTests {
             let g = try ggufPy(out, keys: ["general.architecture", "hubkit.source.repo"])
             #expect(g.tensors == 2 + 4 * 9 + 1)
             #expect(g.values["general.architecture"] == "llama" && g.values["hubkit.source.repo"] == "stabilityai/FreeWilly2")
+            // The pipelined file is the file `hubkit convert` writes from the finished download:
+            // same keys and values (provenance included), same tensor bytes.
+            let conv = bed.out + "/convert.gguf"
+            let c = try await DownloadChild.run(["convert", "stabilityai/FreeWilly2", "--revision", "refs/pr/35", "--type", "q4_0", "-o", conv],
+                                                environment: bed.environment, timeout: 300)
+            try #require(c.status == 0, "\(c.stderr)")
+            let same = try runChild("/usr/bin/env", ["python3", "-c", """
+            import sys, gguf, numpy as np
+            a, b = gguf.GGUFReader(sys.argv[1]), gguf.GGUFReader(sys.argv[2])
+            ka = {k: str(f.contents()) for k, f in a.fields.items() if not k.startswith("GGUF.")}
+            kb = {k: str(f.contents()) for k, f in b.fields.items() if not k.startswith("GGUF.")}
+            assert ka == kb, set(ka.items()) ^ set(kb.items())
+            tb = {t.name: t for t in b.tensors}
+            for t in a.tensors:
+                assert t.tensor_type == tb[t.name].tensor_type and np.array_equal(t.data, tb[t.name].data), t.name
+            assert len(a.tensors) == len(b.tensors)
+            print("same")
+            """, out, conv], timeout: 120)
+            #expect(same.status == 0 && same.stdout.contains("same"), "\(same.stderr)")
         }
     }
 
