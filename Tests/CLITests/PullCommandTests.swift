@@ -278,6 +278,23 @@ struct PullCommandTests {
         }
     }
 
+    @Test("a shard that keeps arriving corrupt stops the pull with the download's error and leaves no output")
+    func corruptShard() async throws {
+        try await FreeWillyHub.run { bed in
+            let shard = bed.root + "/stabilityai/StableBeluga2@pr35/model-00005-of-00029.safetensors"
+            let size = try #require((try FileManager.default.attributesOfItem(atPath: shard)[.size] as? NSNumber)?.intValue)
+            // The last byte: tensor data, past the header that pull reads ahead.
+            bed.hub.faults.add(.corruptByte(atOffset: Int64(size - 1)), path: "*model-00005-of-00029.safetensors", method: "GET", on: .cdn, times: nil)
+            let out = bed.out + "/fw2.gguf"
+            let r = try await bed.pull(["stabilityai/FreeWilly2", "--type", "q4_0", "-o", out])
+            #expect(r.status == 1)
+            #expect(r.stderr.contains("model-00005-of-00029.safetensors") && r.stderr.lowercased().contains("sha256"), "\(r.stderr)")
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: bed.out)) ?? []).isEmpty)
+            // Shards after the bad one were never requested.
+            #expect(bed.weightRequests("model-00006-of-00029.safetensors").allSatisfy { $0.range != nil })
+        }
+    }
+
     @Test("an unsupported architecture is refused before any weight is requested")
     func unsupportedArchitecture() async throws {
         let fixture = try RepositoryFixture()
