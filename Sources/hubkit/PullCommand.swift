@@ -283,7 +283,8 @@ struct PullCommand: ParsableCommand {
         let needed = sources + outputBytes
         func refuse(_ where_: String, need: Int64, free: Int64) -> PullFailure {
             let how = deleteSources ? "" : "; --delete-sources needs only the output plus the shards in flight"
-            return PullFailure("not enough disk space on \(where_): this pull needs \(formatBytes(need)) (sources still to download \(formatBytes(sources == fetchBytes ? sources : sources))\(deleteSources ? ", at most this much at once" : "") + output \(formatBytes(outputBytes))) but \(formatBytes(free)) is available. Free some space\(how), or pass --force to try anyway")
+            let held = deleteSources ? "source shards held at once \(formatBytes(sources)) of \(formatBytes(fetchBytes)) to download" : "sources still to download \(formatBytes(sources))"
+            return PullFailure("not enough disk space on \(where_): this pull needs \(formatBytes(need)) (\(held) + output \(formatBytes(outputBytes))) but \(formatBytes(free)) is available. Free some space\(how), or pass --force to try anyway")
         }
         if !force, !dryRun {
             if sameDevice, let free = cacheFree, needed > free { throw refuse(cacheRoot, need: needed, free: free) }

@@ -69,8 +69,10 @@ final class PullSource: @unchecked Sendable {
         guard small.contains("config.json") else {
             throw PullFailure("\(repo)@\(revision) has no config.json: not a transformers model folder")
         }
-        let fetched = try downloader.download(DownloadRequest(repo: repo, revision: revision, files: small,
+        // At the commit just resolved (a moving branch cannot mix two commits), then the ref.
+        let fetched = try downloader.download(DownloadRequest(repo: repo, revision: manifest.commit, files: small,
                                                               destination: .cache(root: cacheRoot), force: force))
+        try HubCache(root: cacheRoot).writeRef(repo, revision: revision, commit: manifest.commit)
         let folder = fetched.path
         if checkArchitecture {
             let raw = FileManager.default.contents(atPath: folder + "/config.json")
@@ -115,7 +117,7 @@ final class PullSource: @unchecked Sendable {
 
     /// A local folder (a `--delta-base` given as a path): nothing to download.
     static func local(folder: String) throws -> PullSource {
-        let repo = try RepoID(parsing: "local/" + (URL(fileURLWithPath: folder).lastPathComponent.isEmpty ? "model" : "model"))
+        let repo = try RepoID(parsing: "local/model")  // a placeholder: local sources are never fetched
         let manifest = Manifest(repo: repo, revision: "local", commit: String(repeating: "0", count: 40), files: [])
         return PullSource(repo: repo, revision: "local", reason: nil, manifest: manifest, folder: folder, weightFiles: [],
                           weights: try CheckpointWeights.open(folder: folder), arriving: nil, format: "local")

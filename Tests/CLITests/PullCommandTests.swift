@@ -130,9 +130,11 @@ struct PullCommandTests {
             // The pipelined file is the file `hubkit convert` writes from the finished download:
             // same keys and values (provenance included), same tensor bytes.
             let conv = bed.out + "/convert.gguf"
-            let c = try await DownloadChild.run(["convert", "stabilityai/FreeWilly2", "--revision", "refs/pr/35", "--type", "q4_0", "-o", conv],
+            // No --revision: main is not cached, the PR is; convert takes it and says so.
+            let c = try await DownloadChild.run(["convert", "stabilityai/FreeWilly2", "--type", "q4_0", "-o", conv],
                                                 environment: bed.environment, timeout: 300)
             try #require(c.status == 0, "\(c.stderr)")
+            #expect(c.stderr.contains("converting refs/pr/35"), "\(c.stderr)")
             let same = try runChild("/usr/bin/env", ["python3", "-c", """
             import sys, gguf, numpy as np
             a, b = gguf.GGUFReader(sys.argv[1]), gguf.GGUFReader(sys.argv[2])
