@@ -297,6 +297,52 @@ struct PullCommandTests {
         }
     }
 
+    @Test("a killed pull, run again, fetches only what is missing and finishes")
+    func resumeAfterKill() async throws {
+        try await FreeWillyHub.run { bed in
+            let last = bed.root + "/stabilityai/StableBeluga2@pr35/model-00029-of-00029.safetensors"
+            let size = try #require((try FileManager.default.attributesOfItem(atPath: last)[.size] as? NSNumber)?.intValue)
+            // The third CDN GET of the last shard is its data (the first two read its header): ~60 s for the whole file.
+            bed.hub.faults.add(.throttle(bytesPerSecond: max(1, size / 60)), path: "*model-00029-of-00029.safetensors", method: "GET", on: .cdn, times: 3)
+            let out = bed.out + "/fw2.gguf"
+            let args = ["pull", "stabilityai/FreeWilly2", "--type", "q4_0", "-o", out, "--json", "--stall-timeout", "5", "--retry-wait", "0.05"]
+            let child = try DownloadChild(args, environment: bed.environment)
+            let repo = RepoID("stabilityai/FreeWilly2")!
+            let refFile = CacheLayout(root: bed.cache).refFile(repo, revision: "refs/pr/35")
+            let deadline = Date().addingTimeInterval(120)
+            var linked = 0
+            while Date() < deadline {
+                if let commit = try? String(contentsOfFile: refFile, encoding: .utf8) {
+                    let snap = CacheLayout(root: bed.cache).snapshotFolder(repo, commit: commit)
+                    linked = ((try? FileManager.default.contentsOfDirectory(atPath: snap)) ?? []).filter { $0.hasSuffix(".safetensors") }.count
+                    if linked == 28 { break }
+                }
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            try await Task.sleep(nanoseconds: 1_500_000_000)  // some of the last shard arrives
+            child.kill()
+            _ = await child.wait(timeout: 10)
+            try #require(linked == 28, "only \(linked) shards arrived before the kill")
+            #expect(!FileManager.default.fileExists(atPath: out))
+            let before = bed.hub.requests.count
+
+            let r = try await bed.pull(["stabilityai/FreeWilly2", "--type", "q4_0", "-o", out, "--json"])
+            try #require(r.status == 0, "\(r.stderr)")
+            let again = bed.hub.requests.dropFirst(before).filter { $0.listener == .cdn && $0.method == "GET" && $0.decodedPath.hasSuffix(".safetensors") }
+            // Shards 1–28: only the header reads again (ranged, from byte 0); no data transfer.
+            let whole = again.filter { $0.range == nil }
+            #expect(whole.isEmpty, "\(whole.map(\.decodedPath))")
+            // The last shard resumed from where the killed run stopped.
+            let resumed = again.filter { req in
+                guard req.decodedPath.hasSuffix("model-00029-of-00029.safetensors"), let range = req.range, range.hasPrefix("bytes="),
+                      let start = Int(range.dropFirst(6).split(separator: "-").first ?? "") else { return false }
+                return start > 0 && range.hasSuffix("-\(size - 1)")  // a data range to the end, not a header read
+            }
+            #expect(!resumed.isEmpty, "\(again.map { "\($0.decodedPath) \($0.range ?? "-")" })")
+            #expect(try ggufPy(out).tensors == 39)
+        }
+    }
+
     @Test("an unsupported architecture is refused before any weight is requested")
     func unsupportedArchitecture() async throws {
         let fixture = try RepositoryFixture()
