@@ -98,6 +98,9 @@ struct PullCommand: ParsableCommand {
         transfer.maxRangesPerFile = jobs
         let downloader = HubDownloader(client: client, transfer: transfer)
         let repoID = try RepoID(parsing: repo)
+        if context.environment.offline {
+            throw PullFailure("pull needs the Hub, but HF_HUB_OFFLINE is set; for a model already in the cache use `hubkit convert \(repoID)` and `hubkit verify`")
+        }
 
         // 1. Revisions, small files, architecture, remote headers: no weight byte yet.
         let model = try PullSource.prepare(repoID, asked: revision, client: client, downloader: downloader, cacheRoot: cacheRoot,
@@ -180,6 +183,7 @@ struct PullCommand: ParsableCommand {
         let feeder = PullFeeder(items: PullFeeder.order(tensors: plan.tensors.map(\.source), sources: sources), downloader: downloader,
                                 cacheRoot: cacheRoot, maxUnconsumed: deleteSources ? max(2, inFlightLimit) : nil, started: started,
                                 sampleProgress: renderer != nil)
+        if let renderer { feeder.onProgress = { d in renderer.download(done: d.done, total: d.total, shard: d.shard) } }
         let deleted = DeletedList()
         for s in sources {
             guard let arriving = s.arriving else { continue }
@@ -314,25 +318,27 @@ final class PullProgressLine: @unchecked Sendable {
     private let lock = NSLock()
     private var last = Date.distantPast
     private var download = ""
+    private var converting = ""
 
     func download(done: Int64, total: Int64, shard: String?) {
         lock.withLock {
-            download = "download \(formatBytes(done))/\(formatBytes(total))" + (shard.map { " (\($0))" } ?? "")
-            draw("")
+            download = "download \(formatBytes(done))/\(formatBytes(total))" + (shard.map { " (\($0))  " } ?? "  ")
+            draw()
         }
     }
 
     func convert(_ p: ConversionProgress, download d: (done: Int64, total: Int64, shard: String?)) {
         lock.withLock {
-            download = d.total == 0 ? "" : "download \(formatBytes(d.done))/\(formatBytes(d.total))  "
-            draw("convert [\(p.tensorIndex + 1)/\(p.tensorCount)] \(p.tensor) \(p.type.name)")
+            download = d.total == 0 || d.done >= d.total ? "" : "download \(formatBytes(d.done))/\(formatBytes(d.total))  "
+            converting = "convert [\(p.tensorIndex + 1)/\(p.tensorCount)] \(p.tensor) \(p.type.name)"
+            draw()
         }
     }
 
-    private func draw(_ convert: String) {
+    private func draw() {
         guard Date().timeIntervalSince(last) > 0.1 else { return }
         last = Date()
-        StandardError.write("\r" + download + convert + "\u{1B}[K")
+        StandardError.write("\r" + download + converting + "\u{1B}[K")
     }
 
     func finish() { StandardError.write("\r\u{1B}[K") }

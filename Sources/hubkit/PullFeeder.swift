@@ -102,10 +102,14 @@ final class PullFeeder: @unchecked Sendable {
         if let error = self.error { throw error }
     }
 
+    /// Called with `progress` while a shard downloads (only with `sampleProgress`); set before `start()`.
+    var onProgress: (@Sendable ((done: Int64, total: Int64, shard: String?)) -> Void)?
+
     private func record(_ bytes: Int64) {
         condition.lock()
         current?.bytes = bytes
         condition.unlock()
+        onProgress?(progress)
     }
 
     private func run() {
