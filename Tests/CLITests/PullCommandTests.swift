@@ -13,7 +13,8 @@ private struct FreeWillyHub {
     var cache: String { dir + "/hub" }
     var out: String { dir + "/out" }
 
-    static func run(lfsSizeThreshold: Int64 = 1 << 20, _ body: (FreeWillyHub) async throws -> Void) async throws {
+    static func run(lfsSizeThreshold: Int64 = 1 << 20, setup: (String) throws -> Void = { _ in },
+                    _ body: (FreeWillyHub) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.path + "/hubkit-pull-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/mock-freewilly").standardized.path
@@ -21,6 +22,10 @@ private struct FreeWillyHub {
         guard made.status == 0 else {
             try? FileManager.default.removeItem(atPath: dir)
             throw PullTestFailure("mock-freewilly failed: \(made.stderr)")
+        }
+        do { try setup(dir + "/root") } catch {
+            try? FileManager.default.removeItem(atPath: dir)
+            throw error
         }
         let hub = try await TestHub.start(repositories: dir + "/root", lfsSizeThreshold: lfsSizeThreshold)
         let bed = FreeWillyHub(dir: dir, hub: hub)
@@ -340,6 +345,30 @@ struct PullCommandTests {
             }
             #expect(!resumed.isEmpty, "\(again.map { "\($0.decodedPath) \($0.range ?? "-")" })")
             #expect(try ggufPy(out).tensors == 39)
+        }
+    }
+
+    @Test("a gated repository: refused without a token, pulled with --token, never sending it to the CDN")
+    func gated() async throws {
+        let gate: (String) throws -> Void = { root in
+            let folder = root + "/stabilityai/StableBeluga2"
+            var settings = try RepoSettings.load(folder: folder)
+            settings.access = .gated
+            settings.tokens = ["hf_beluga"]
+            try JSONEncoder().encode(settings).write(to: URL(fileURLWithPath: folder + "/.hubkit-repo.json"))
+        }
+        try await FreeWillyHub.run(setup: gate) { bed in
+            let out = bed.out + "/fw2.gguf"
+            let refused = try await bed.pull(["stabilityai/FreeWilly2", "--type", "q4_0", "-o", out])
+            #expect(refused.status == 1 && refused.stderr.contains("gated"), "\(refused.stderr)")
+            #expect(!bed.hub.requests.contains { $0.listener == .cdn })
+            let before = bed.hub.requests.count
+            let r = try await bed.pull(["stabilityai/FreeWilly2", "--type", "q4_0", "-o", out, "--token", "hf_beluga", "--json"])
+            try #require(r.status == 0, "\(r.stderr)")
+            let cdn = bed.hub.requests.filter { $0.listener == .cdn }
+            #expect(!cdn.isEmpty && cdn.allSatisfy { $0.authorization == nil })
+            let resolves = bed.hub.requests.dropFirst(before).filter { $0.listener == .hub && $0.decodedPath.contains("/resolve/") }
+            #expect(!resolves.isEmpty && resolves.allSatisfy { $0.authorization == "Bearer hf_beluga" })
         }
     }
 
