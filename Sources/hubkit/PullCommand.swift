@@ -139,7 +139,8 @@ struct PullCommand: ParsableCommand {
             if sha.count == arriving.shardNames.count { options.sourceSHA256 = sha }
         }
         var plan: ConversionPlan?
-        if pendingBin.isEmpty { plan = try makePlan(model: model, base: base, options: options) }
+        var sampler: SamplingWeights?
+        if pendingBin.isEmpty { (plan, sampler) = try makePlan(model: model, base: base, options: options) }
         let outputBytes = plan.map { Int64($0.outputSize) } ?? estimatedOutput(binBytes: pendingBin.reduce(0) { $0 + $1.1.size }, type: outType)
         let sourceNeed = deleteSources && pendingBin.isEmpty ? min(fetchBytes, Int64(inFlightLimit) * largest) : fetchBytes
         let name = plan?.metadata.first { $0.key == "general.name" }?.value.stringValue ?? repoID.name
@@ -176,7 +177,7 @@ struct PullCommand: ParsableCommand {
                 }
                 try s.openDownloaded()
             }
-            plan = try makePlan(model: model, base: base, options: options)
+            (plan, sampler) = try makePlan(model: model, base: base, options: options)
         }
         guard let plan else { throw PullFailure("internal: no conversion plan") }
         for w in plan.warnings { note("warning: \(w)") }
@@ -234,9 +235,19 @@ struct PullCommand: ParsableCommand {
 
         // 4. Verify against the downloaded sources.
         var passed: Bool?
-        if deleteSources {
-            note("hubkit: verification skipped: --delete-sources removed the shards the reference pass reads (run hubkit verify with the sources)")
-            j["verify"] = ["skipped": "--delete-sources removed the source shards the reference pass reads"]
+        if deleteSources, let sampler {
+            // The forward passes need the deleted sources; the rows kept while converting still
+            // check every tensor of the file.
+            let check = try SampledCheck.run(output: out, samples: sampler.samples)
+            passed = check.passed
+            let skipped = "forward passes (hidden-state drift, logits): --delete-sources removed the source shards the reference pass reads"
+            j["verify"] = ["sampled": true, "passed": check.passed, "tensors": check.tensors, "failures": check.failures, "skipped": skipped]
+            if !json {
+                print("sampled tensor check (4 rows of every tensor, kept while converting): \(check.tensors.count) tensors, \(check.failures.isEmpty ? "all within the limits" : "\(check.failures.count) failed")")
+                for f in check.failures { print("  FAIL \(f)") }
+                print("skipped: \(skipped)")
+                print("verdict: \(check.passed ? "PASS (sampled)" : "FAIL")")
+            }
         } else {
             let report = try PullVerification.run(output: out, model: model, base: base, maxTokens: maxTokens,
                                                   threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, quiet: json)
@@ -252,15 +263,24 @@ struct PullCommand: ParsableCommand {
         return Summary(json: j, verifyPassed: passed)
     }
 
-    private func makePlan(model: PullSource, base: PullSource?, options: ConversionOptions) throws -> ConversionPlan {
+    /// The plan; with `--delete-sources` its weights keep sample rows for the check after deletion.
+    private func makePlan(model: PullSource, base: PullSource?, options: ConversionOptions) throws -> (ConversionPlan, SamplingWeights?) {
         guard let weights = model.weights else { throw PullFailure("internal: weights of \(model.repo) not opened") }
-        guard let base else { return try ConversionPlan.make(folder: model.folder, options: options, weights: weights) }
+        func sampled(_ w: any WeightSource) -> (any WeightSource, SamplingWeights?) {
+            guard deleteSources else { return (w, nil) }
+            let s = SamplingWeights(w)
+            return (s, s)
+        }
+        guard let base else {
+            let (w, s) = sampled(weights)
+            return (try ConversionPlan.make(folder: model.folder, options: options, weights: w), s)
+        }
         guard let baseWeights = base.weights else { throw PullFailure("internal: weights of \(base.repo) not opened") }
         var o = options
         o.deltaBase = base.format == "local" ? base.folder : base.repo.description
         o.deltaBaseCommit = base.format == "local" ? nil : base.manifest.commit
-        let merged = try DeltaWeights(base: baseWeights, delta: weights)
-        return try ConversionPlan.make(folder: model.folder, options: o, weights: merged, configFolder: base.folder)
+        let (w, s) = sampled(try DeltaWeights(base: baseWeights, delta: weights))
+        return (try ConversionPlan.make(folder: model.folder, options: o, weights: w, configFolder: base.folder), s)
     }
 
     /// An output size estimate before a `.bin` checkpoint is opened: float32 (4 bytes a weight)

@@ -218,7 +218,7 @@ struct PullCommandTests {
         }
     }
 
-    @Test("--delete-sources removes each shard after the conversion used it and reports that verify needs the sources")
+    @Test("--delete-sources removes each shard after the conversion used it, then checks sampled rows of every tensor")
     func deleteSources() async throws {
         try await FreeWillyHub.run { bed in
             let out = bed.out + "/fw2.gguf"
@@ -226,6 +226,13 @@ struct PullCommandTests {
             try #require(r.status == 0, "\(r.stderr)")
             let j = try jsonObject(r.stdout)
             #expect((j["deleted_sources"] as? [String])?.count == 29)
+            // The sources are gone, the sampled per-tensor check ran (Q/K rows through the permutation).
+            let verify = try #require(j["verify"] as? [String: Any])
+            #expect(verify["sampled"] as? Bool == true && verify["passed"] as? Bool == true, "\(verify["failures"] ?? "")")
+            let checked = verify["tensors"] as? [[String: Any]] ?? []
+            #expect(checked.count == 39)
+            let q = checked.first { $0["name"] as? String == "blk.0.attn_q.weight" }
+            #expect((q?["relativeRMSE"] as? Double ?? 1) < 0.2, "\(q ?? [:])")
             let repo = RepoID("stabilityai/FreeWilly2")!
             let layout = CacheLayout(root: bed.cache)
             let fm = FileManager.default
