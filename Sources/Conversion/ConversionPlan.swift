@@ -40,6 +40,8 @@ public struct PlannedTensor: Sendable {
     public let permutation: QKPermutation?
     public let sourceBytes: UInt64
     public let outputBytes: UInt64
+    /// Values computed by the converter (no source tensor), e.g. Llama 3 rope factors.
+    public var computed: [Float]? = nil
 }
 
 /// Everything a conversion will do, computed from config, tokenizer and safetensors headers only
@@ -124,6 +126,11 @@ public struct ConversionPlan: Sendable {
             let bytes = GGUFTensorInfo.byteCount(ne: ne, type: type) ?? 0
             planned.append(PlannedTensor(source: e.info.name, shard: e.shard, sourceDType: e.info.dtype, target: m.name, ne: ne,
                                          type: type, permutation: perm, sourceBytes: e.info.byteCount, outputBytes: bytes))
+        }
+        if let factors = config.llama3RopeFactors {
+            planned.insert(PlannedTensor(source: "(computed: llama3 rope factors)", shard: "", sourceDType: .f32, target: "rope_freqs.weight",
+                                         ne: [UInt64(factors.count)], type: .f32, permutation: nil, sourceBytes: 0,
+                                         outputBytes: UInt64(factors.count * 4), computed: factors), at: 0)
         }
         // Every tensor the graph needs must be there.
         var required = ["token_embd.weight", "output_norm.weight"]

@@ -26,8 +26,8 @@ public struct ConversionResult: Sendable {
 /// the GGUF file, a bounded chunk at a time; the consumed source pages are then dropped. Peak
 /// memory ≈ two chunk buffers + the header, whatever the model size.
 public struct Converter {
-    /// Float32 elements per chunk (32 MiB of f32).
-    public var chunkElements = 8 << 20
+    /// Float32 elements per chunk (16 MiB of f32).
+    public var chunkElements = 4 << 20
 
     public init() {}
 
@@ -60,7 +60,17 @@ public struct Converter {
         plan.weights.adviseSequentialRead()
         var done: UInt64 = 0
         for (index, t) in plan.tensors.enumerated() {
+            if let values = t.computed {
+                try values.withUnsafeBufferPointer { v in
+                    try Quantizer.quantize(v.baseAddress!, count: v.count, rowLength: v.count, to: .f32, into: out, threads: 1)
+                }
+                try writer.append(tensor: t.target, bytes: UnsafeRawBufferPointer(start: out, count: values.count * 4))
+                progress?(ConversionProgress(tensorIndex: index, tensorCount: plan.tensors.count, tensor: t.target, type: t.type,
+                                             bytesDone: done, bytesTotal: plan.inputBytes))
+                continue
+            }
             let view = try plan.weights.view(t.source)
+            let elementBytes = UInt64(t.sourceDType.bits / 8)
             let rowLength = Int(t.ne[0])
             let rows = rowLength == 0 ? 0 : Int(t.ne.dropFirst().reduce(1, *))
             let chunkRows = max(1, capacity / max(1, rowLength))
@@ -68,6 +78,11 @@ public struct Converter {
             var r0 = 0
             while r0 < rows {
                 let n = min(chunkRows, rows - r0)
+                // Source rows of this chunk: whole heads for a permuted tensor.
+                var first = r0, last = r0 + n
+                if let p = t.permutation { first = r0 / p.headDim * p.headDim; last = min(rows, (r0 + n + p.headDim - 1) / p.headDim * p.headDim) }
+                let span = UInt64(first * rowLength) * elementBytes..<UInt64(last * rowLength) * elementBytes
+                plan.weights.prefetch(view, bytes: span)
                 if let p = t.permutation {
                     for k in 0..<n {
                         try view.widen(elements: p.sourceRow(r0 + k) * rowLength, count: rowLength, into: f32 + k * rowLength)
@@ -81,6 +96,7 @@ public struct Converter {
                     throw ConversionError.unsupportedFeature("tensor `\(t.source)`: \(e)")
                 }
                 try writer.append(tensor: t.target, bytes: UnsafeRawBufferPointer(start: out, count: n * rowBytes))
+                if t.permutation == nil { plan.weights.release(view, bytes: span) }
                 done += UInt64(n * rowLength) * UInt64(t.sourceDType.bits / 8)
                 r0 += n
                 progress?(ConversionProgress(tensorIndex: index, tensorCount: plan.tensors.count, tensor: t.target, type: t.type,

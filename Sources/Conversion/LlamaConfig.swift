@@ -28,11 +28,21 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     public var eosTokenID: Int?
     public var padTokenID: Int?
 
+    /// Top-level `original_max_position_embeddings`; llama.cpp's converter reads the Llama 3
+    /// rope factors' original context from here (default 8192), not from `rope_scaling`.
+    public var originalMaxPositionEmbeddings: Int?
+
     public struct RopeScaling: Decodable, Sendable, Equatable {
         public var type: String?
         public var ropeType: String?
         public var factor: Double?
-        enum CodingKeys: String, CodingKey { case type, ropeType = "rope_type", factor }
+        /// Llama 3 (`rope_type: "llama3"`): defaults 1 and 4.
+        public var lowFreqFactor: Double?
+        public var highFreqFactor: Double?
+        enum CodingKeys: String, CodingKey {
+            case type, ropeType = "rope_type", factor
+            case lowFreqFactor = "low_freq_factor", highFreqFactor = "high_freq_factor"
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -54,6 +64,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         case bosTokenID = "bos_token_id"
         case eosTokenID = "eos_token_id"
         case padTokenID = "pad_token_id"
+        case originalMaxPositionEmbeddings = "original_max_position_embeddings"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -72,6 +83,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         maxSequenceLength = try c.decodeIfPresent(Int.self, forKey: .maxSequenceLength)
         vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize)
         headDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
+        originalMaxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .originalMaxPositionEmbeddings)
         tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings)
         // eos_token_id may be a list (Llama 3.1); the first entry is the primary one.
         bosTokenID = Self.firstInt(c, .bosTokenID)
@@ -88,6 +100,24 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     public var headDimension: Int { headDim ?? hiddenSize / max(1, numAttentionHeads) }
     public var tiedEmbeddings: Bool { tieWordEmbeddings ?? false }
 
+    /// Llama 3 rope frequency divisors (`rope_freqs.weight`, hd/2 values), as llama.cpp's
+    /// converter computes them in float32; nil unless `rope_scaling.rope_type` is `llama3`.
+    public var llama3RopeFactors: [Float]? {
+        guard let s = ropeScaling, (s.ropeType ?? s.type)?.lowercased() == "llama3" else { return nil }
+        let base = Float(ropeTheta ?? 10000), dim = headDimension
+        let factor = Float(s.factor ?? 8), low = Float(s.lowFreqFactor ?? 1), high = Float(s.highFreqFactor ?? 4)
+        let oldContext = Float(originalMaxPositionEmbeddings ?? 8192)
+        let lowWavelen = oldContext / low, highWavelen = oldContext / high
+        return stride(from: 0, to: dim, by: 2).map { i -> Float in
+            let freq = 1 / Foundation.pow(base, Float(i) / Float(dim))
+            let wavelen = 2 * Float.pi / freq
+            if wavelen < highWavelen { return 1 }
+            if wavelen > lowWavelen { return factor }
+            let smooth = (oldContext / wavelen - low) / (high - low)
+            return 1 / ((1 - smooth) / factor + smooth)
+        }
+    }
+
     /// Checks the numbers make a valid Llama graph (before any weight is read).
     public func validate(path: String) throws {
         func bad(_ r: String) -> ConversionError { .invalidConfig(path: path, reason: r) }
@@ -99,8 +129,11 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         guard headDimension % 2 == 0 else { throw bad("head dimension \(headDimension) is odd; RoPE needs pairs") }
         if let s = ropeScaling {
             let kind = s.ropeType ?? s.type ?? "default"
-            guard ["linear", "default"].contains(kind) else {
-                throw ConversionError.unsupportedFeature("rope_scaling type `\(kind)` (hubkit converts plain and linear RoPE)")
+            guard ["linear", "default", "llama3"].contains(kind) else {
+                throw ConversionError.unsupportedFeature("rope_scaling type `\(kind)` (hubkit converts plain, linear and llama3 RoPE)")
+            }
+            if kind == "llama3", (s.lowFreqFactor ?? 1) == (s.highFreqFactor ?? 4) {
+                throw bad("rope_scaling low_freq_factor equals high_freq_factor")
             }
         }
     }

@@ -11,21 +11,30 @@ public struct CacheLayout: Sendable, Hashable {
     /// The hub cache root (`HF_HUB_CACHE`, default `$HF_HOME/hub`).
     public let root: String
 
+    /// A layout rooted at `root`.
     public init(root: String) { self.root = root }
 
+    /// `<root>/models--ns--name`.
     public func repoFolder(_ repo: RepoID) -> String { root + "/" + repo.cacheFolderName }
+    /// `<repo folder>/blobs`.
     public func blobsFolder(_ repo: RepoID) -> String { repoFolder(repo) + "/blobs" }
+    /// `blobs/<etag>`: the content, named by its sha256 (LFS) or git blob sha1.
     public func blob(_ repo: RepoID, etag: String) -> String { blobsFolder(repo) + "/" + etag }
+    /// `snapshots/<commit>`: what `hubkit download` prints.
     public func snapshotFolder(_ repo: RepoID, commit: String) -> String { repoFolder(repo) + "/snapshots/" + commit }
+    /// `snapshots/<commit>/<path>`, a relative symlink into `blobs/`.
     public func snapshotFile(_ repo: RepoID, commit: String, path: String) -> String {
         snapshotFolder(repo, commit: commit) + "/" + path
     }
     /// `refs/pr/35` is stored as `refs/refs/pr/35`.
     public func refFile(_ repo: RepoID, revision: String) -> String { repoFolder(repo) + "/refs/" + revision }
+    /// `.no_exist/<commit>/<path>`: an empty file recording that `path` is absent at `commit`.
     public func noExistMarker(_ repo: RepoID, commit: String, path: String) -> String {
         repoFolder(repo) + "/.no_exist/" + commit + "/" + path
     }
+    /// `<root>/.locks/models--ns--name`.
     public func locksFolder(_ repo: RepoID) -> String { root + "/.locks/" + repo.cacheFolderName }
+    /// `.locks/models--ns--name/<etag>.lock`, flock(2)-locked while the blob is written.
     public func lockFile(_ repo: RepoID, etag: String) -> String { locksFolder(repo) + "/" + etag + ".lock" }
 
     /// The relative target of a snapshot symlink for `path`: one `../` per folder level, then

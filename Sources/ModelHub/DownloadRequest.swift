@@ -9,6 +9,7 @@ public struct DownloadRequest: Sendable {
         case localDirectory(String)
     }
 
+    /// The repository to download from.
     public var repo: RepoID
     /// Branch, tag, full or short commit, or `refs/pr/N`.
     public var revision: String
@@ -16,6 +17,7 @@ public struct DownloadRequest: Sendable {
     public var files: [String]
     /// File selection when `files` is empty.
     public var selection: FileSelection
+    /// Cache or local folder.
     public var destination: Destination
     /// No network at all: answer from the cache.
     public var offline: Bool
@@ -26,6 +28,7 @@ public struct DownloadRequest: Sendable {
     /// A pinned manifest: download exactly its files at its commit, failing if the Hub differs.
     public var manifest: Manifest?
 
+    /// A request; only `repo` and `destination` have no default.
     public init(repo: RepoID, revision: String = "main", files: [String] = [], selection: FileSelection = FileSelection(),
                 destination: Destination, offline: Bool = false, dryRun: Bool = false, force: Bool = false, manifest: Manifest? = nil) {
         self.repo = repo

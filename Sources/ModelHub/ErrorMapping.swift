@@ -48,6 +48,14 @@ extension HubError {
         }
     }
 
+    /// The Hub could not be reached or answered only with server errors (a cached copy may serve).
+    var isUnreachable: Bool {
+        switch self {
+        case .network, .stalled, .serverError: return true
+        default: return false
+        }
+    }
+
     /// Whether trying again can help.
     var isRetryable: Bool {
         switch self {

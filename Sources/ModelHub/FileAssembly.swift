@@ -95,6 +95,13 @@ final class FileAssembly: @unchecked Sendable {
                 return
             }
             lock.unlock()
+            if hashMapped(start..<end) {
+                lock.withLock {
+                    hashedUpTo = end
+                    readBackBytes += end - start
+                }
+                continue
+            }
             if buffer == nil { buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(chunk), alignment: 64) }
             let want = Int(end - start)
             var got = 0
@@ -113,6 +120,20 @@ final class FileAssembly: @unchecked Sendable {
                 readBackBytes += Int64(want)
             }
         }
+    }
+
+    /// Hashes `range` of the file straight from the page cache through a temporary mapping (no
+    /// copy into a buffer); false when mapping fails (then the caller reads instead).
+    private func hashMapped(_ range: Range<Int64>) -> Bool {
+        let page = Int64(sysconf(Int32(_SC_PAGESIZE)))
+        let base = range.lowerBound / page * page
+        let length = Int(range.upperBound - base)
+        guard let map = mmap(nil, length, PROT_READ, MAP_SHARED, fd, off_t(base)), map != MAP_FAILED else { return false }
+        defer { munmap(map, length) }
+        _ = madvise(map, length, MADV_SEQUENTIAL)
+        let skip = Int(range.lowerBound - base)
+        hasher.update(UnsafeRawBufferPointer(start: map + skip, count: length - skip))
+        return true
     }
 
     /// Hashes whatever is ready now unless another thread already is (used at the start of a

@@ -2,6 +2,7 @@
 /// patterns where `*` also crosses `/`, `?` is one character, `[seq]` / `[!seq]` a class;
 /// a pattern ending in `/` means everything under that folder.
 public struct Glob: Sendable, Hashable, CustomStringConvertible {
+    /// The pattern as written.
     public let pattern: String
     private let tokens: [Token]
 
@@ -17,6 +18,7 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         case range(Character, Character)
     }
 
+    /// Compiles `pattern` (never fails: an unclosed `[` is a literal, as in fnmatch).
     public init(_ pattern: String) {
         self.pattern = pattern
         let p = Array(pattern.hasSuffix("/") ? pattern + "*" : pattern)
@@ -115,7 +117,9 @@ public struct FileSelection: Sendable {
     /// the same weights in other formats, and Meta's `original/` checkpoints.
     public static let defaultExcludesWhenSafetensors = ["*.bin", "*.pt", "*.h5", "*.msgpack", "*.onnx", "original/"]
 
+    /// Globs a file must match (any of them); empty means every file.
     public var include: [String]
+    /// Globs that drop a file (applied last).
     public var exclude: [String]
 
     public init(include: [String] = [], exclude: [String] = []) {

@@ -57,26 +57,25 @@ final class HTTPClient: Sendable {
         throw HubError.invalidResponse(url: displayURL(url), reason: "more than 10 redirects")
     }
 
-    /// Runs `attempt` until it gives a non-retryable answer, sleeping with backoff between tries.
+    /// Runs `attempt` until it gives a non-retryable answer, sleeping with backoff between tries
+    /// (`Retry-After` / `RateLimit` for 429). After the last retry the last response is returned
+    /// (the caller maps its status) or the transport error thrown.
     func withRetries(url: String, _ attempt: () -> Result<CurlRequest.Response, CurlRequest.Failure>) throws -> CurlRequest.Response {
         var tries = 0
         while true {
-            let result = attempt()
             var pause = options.backoff(attempt: tries)
-            let failure: HubError
-            switch result {
+            switch attempt() {
             case let .success(r):
-                guard r.status == 408 || r.status == 429 || [500, 502, 503, 504].contains(r.status) else { return r }
+                guard r.status == 408 || r.status == 429 || [500, 502, 503, 504].contains(r.status), tries < options.retries else { return r }
                 if r.status == 429, let ra = retryAfterSeconds(r.headers) { pause = min(ra, options.retryAfterCap) }
-                guard tries < options.retries else { return r }
-                failure = .serverError(url: url, status: r.status, requestID: nil)
             case let .failure(.transport(_, message, stalled)):
-                failure = stalled ? .stalled(url: displayURL(url), seconds: options.stallTimeout) : .network(url: displayURL(url), message: message)
-                guard tries < options.retries else { throw failure }
+                guard tries < options.retries else {
+                    throw stalled ? HubError.stalled(url: displayURL(url), seconds: options.stallTimeout)
+                                  : HubError.network(url: displayURL(url), message: message)
+                }
             case .failure(.aborted):
                 throw HubError.network(url: displayURL(url), message: "aborted")
             }
-            _ = failure
             tries += 1
             Thread.sleep(forTimeInterval: pause)
         }

@@ -35,11 +35,17 @@ public struct HubDownloader: Sendable {
             throw HubError.invalidOption("--offline reads the hub cache; it cannot be combined with --local-dir")
         }
 
-        let manifest = try resolveManifest(request)
+        let manifest: Manifest
+        do { manifest = try resolveManifest(request) } catch let error as HubError {
+            // The Hub cannot be reached: like huggingface_hub, fall back to what the cache holds.
+            guard case let .cache(root) = request.destination, error.isUnreachable, !request.dryRun,
+                  let cached = try? offlineResult(request, cache: HubCache(root: root), started: started) else { throw error }
+            return cached
+        }
         let selected = try select(request, manifest: manifest)
         let destination = Destination(request.destination, repo: repo, commit: manifest.commit)
 
-        if case let .cache(root) = request.destination {
+        if case let .cache(root) = request.destination, !request.dryRun {
             try HubCache(root: root).writeRef(repo, revision: request.revision, commit: manifest.commit)
         }
 

@@ -107,7 +107,11 @@ final class TransferEngine: @unchecked Sendable {
                 throw error
             }
             guard let actual = try assembly.finish() else {
-                // Cannot happen unless a range ended short without an error; fetch what is missing.
+                // Only if a range ended short without an error: fetch what is missing, a few times.
+                restarts += 1
+                guard restarts <= client.http.options.retries else {
+                    throw HubError.sizeMismatch(repo: job.repo.description, path: file.path, expected: file.size, actual: assembly.writtenCount)
+                }
                 continue
             }
             if actual != expected {
@@ -204,6 +208,7 @@ final class TransferEngine: @unchecked Sendable {
             var ignored = false
             var sinkError: Error?
             var gotBytes = false
+            var unreported: Int64 = 0
             let requestedStart = pos
             let result = CurlRequest.perform(
                 url: url, method: .get, headers: headers, options: http.options, handle: handle,
@@ -227,7 +232,11 @@ final class TransferEngine: @unchecked Sendable {
                     }
                     pos += Int64(take)
                     gotBytes = true
-                    self.progress.add(job.file.path, Int64(take))
+                    unreported += Int64(take)
+                    if unreported >= 1 << 20 {
+                        self.progress.add(job.file.path, unreported)  // one lock per MiB, not per 16 KiB
+                        unreported = 0
+                    }
                     if take < bytes.count {
                         sinkError = HubError.sizeMismatch(repo: job.repo.description, path: job.file.path,
                                                           expected: job.file.size, actual: job.file.size + Int64(bytes.count - take))
@@ -243,6 +252,7 @@ final class TransferEngine: @unchecked Sendable {
                     }
                     return true
                 })
+            if unreported > 0 { progress.add(job.file.path, unreported) }
             if ignored { buffer.discard(); state.ignoreRange(); return }
             // Bytes received before a failure are good: keep them.
             do { try buffer.flush(to: assembly) } catch { state.fail(error); return }
@@ -260,8 +270,15 @@ final class TransferEngine: @unchecked Sendable {
                     continue
                 }
                 if r.status == 200 || r.status == 206 {
+                    // Later pieces go straight to where the redirects led (a signed CDN URL).
+                    if redirects > 0 { location.remember(url, generation: generation) }
                     if pos >= range.upperBound { return }
-                    // The body ended early without a transport error: retry the rest.
+                    // The body ended early without a transport error: retry the rest, a few times.
+                    if failures >= retries {
+                        state.fail(HubError.sizeMismatch(repo: job.repo.description, path: job.file.path,
+                                                         expected: job.file.size, actual: pos))
+                        return
+                    }
                 } else if r.status == 403, URLParts(url)?.origin != URLParts(client.endpoint)?.origin, refreshes < retries {
                     // An expired signed CDN URL: ask the Hub for a fresh one and go on.
                     refreshes += 1
@@ -278,7 +295,12 @@ final class TransferEngine: @unchecked Sendable {
                     }
                 } else {
                     let context = RequestContext(repo: job.repo.description, revision: job.commit, path: job.file.path, authenticated: client.authenticated)
-                    if r.status == 416 { state.ignoreRange(); return }
+                    if r.status == 416 {
+                        // Our offsets come from the listed size, so the served file is shorter than listed.
+                        let served = r.headers["Content-Range"].flatMap { $0.split(separator: "/").last }.flatMap { Int64($0) } ?? pos
+                        state.fail(HubError.sizeMismatch(repo: job.repo.description, path: job.file.path, expected: job.file.size, actual: served))
+                        return
+                    }
                     state.fail(HubError.from(status: r.status, headers: r.headers, url: url, context: context)
                         ?? .unexpectedStatus(url: displayURL(url), status: r.status, message: nil))
                     return
@@ -299,145 +321,4 @@ final class TransferEngine: @unchecked Sendable {
             redirects = 0
         }
     }
-}
-
-/// `bytes 100-199/1000` → 100.
-func contentRangeStart(_ header: String) -> Int64? {
-    let s = header.trimmingCharacters(in: .whitespaces)
-    guard s.hasPrefix("bytes ") else { return nil }
-    return s.dropFirst(6).split(separator: "-").first.flatMap { Int64($0) }
-}
-
-/// Per-file coordination between its range threads.
-final class FileState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _error: Error?
-    private var _ignored = false
-    var error: Error? { lock.withLock { _error } }
-    var rangeIgnored: Bool { lock.withLock { _ignored } }
-    var stopped: Bool { lock.withLock { _error != nil || _ignored } }
-    func fail(_ e: Error) { lock.withLock { if _error == nil { _error = e } } }
-    func ignoreRange() { lock.withLock { _ignored = true } }
-}
-
-/// Where a file's bytes are; refreshed when a signed CDN URL expires.
-final class LocationBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private let client: HubClient
-    private let job: TransferJob
-    private var url: String?
-    private var generation = 0
-    private var _whole = false
-    /// Fetch the file as one stream without Range (the server ignores Range).
-    var wholeFile: Bool {
-        get { lock.withLock { _whole } }
-        set { lock.withLock { _whole = newValue } }
-    }
-
-    init(client: HubClient, job: TransferJob) {
-        self.client = client
-        self.job = job
-    }
-
-    /// The current URL (resolved lazily: the resolve URL, whose redirects the range fetch follows).
-    func current() -> (String, Int) {
-        lock.withLock {
-            (url ?? client.resolveURL(job.repo, revision: job.commit, path: job.file.path), generation)
-        }
-    }
-
-    /// Asks the Hub again where the file is (HEAD of the resolve URL), unless another range did
-    /// so since `seen`.
-    func refresh(after seen: Int) throws -> (String, Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        if generation == seen {
-            let loc = try client.location(of: job.file.path, in: job.repo, revision: job.commit)
-            url = loc.url
-            generation += 1
-        }
-        return (url ?? client.resolveURL(job.repo, revision: job.commit, path: job.file.path), generation)
-    }
-}
-
-/// A queue of jobs shared by worker threads.
-final class JobQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var jobs: [TransferJob]
-    init(_ jobs: [TransferJob]) { self.jobs = jobs.reversed() }
-    func next() -> TransferJob? { lock.withLock { jobs.popLast() } }
-}
-
-/// The files being assembled right now, checkpointed periodically.
-final class ActiveAssemblies: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [ObjectIdentifier: FileAssembly] = [:]
-    private var done = false
-    var finished: Bool { lock.withLock { done } }
-    func add(_ a: FileAssembly) { lock.withLock { items[ObjectIdentifier(a)] = a } }
-    func remove(_ a: FileAssembly) { lock.withLock { items[ObjectIdentifier(a)] = nil } }
-    func finish() { lock.withLock { done = true } }
-    func checkpointAll() {
-        for a in lock.withLock({ Array(items.values) }) { a.checkpointIfChanged() }
-    }
-}
-
-/// Byte ranges of one file, handed out in order to its worker threads.
-final class PieceQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private let pieces: [Range<Int64>]
-    private var index = 0
-    init(_ pieces: [Range<Int64>]) { self.pieces = pieces }
-    var count: Int { pieces.count }
-    func next() -> Range<Int64>? {
-        lock.withLock {
-            guard index < pieces.count else { return nil }
-            index += 1
-            return pieces[index - 1]
-        }
-    }
-}
-
-/// Coalesces libcurl's small write callbacks (at most 16 KiB each, whatever CURLOPT_BUFFERSIZE
-/// says) into writes of up to `capacity` bytes: one pwrite, one lock and one hash update per MiB
-/// instead of per 16 KiB. One per worker thread.
-final class WriteBuffer {
-    private let storage: UnsafeMutableRawBufferPointer
-    private var start: Int64 = 0
-    private var count = 0
-    private var lastFlush = Date()
-
-    /// Holding bytes for more than half a second.
-    var isStale: Bool { count > 0 && Date().timeIntervalSince(lastFlush) > 0.5 }
-
-    init(capacity: Int) { storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1 << 16, capacity), alignment: 64) }
-    deinit { storage.deallocate() }
-
-    /// Buffers `bytes` that belong at `offset` (flushing first if they do not follow on).
-    func append(_ bytes: UnsafeRawBufferPointer, at offset: Int64, to assembly: FileAssembly) throws {
-        if count > 0, start + Int64(count) != offset { try flush(to: assembly) }
-        if count == 0 { start = offset }
-        var done = 0
-        while done < bytes.count {
-            let n = min(storage.count - count, bytes.count - done)
-            UnsafeMutableRawBufferPointer(rebasing: storage[count..<count + n]).copyMemory(
-                from: UnsafeRawBufferPointer(rebasing: bytes[done..<done + n]))
-            count += n
-            done += n
-            if count == storage.count { try flush(to: assembly) ; start = offset + Int64(done) }
-        }
-    }
-
-    /// Writes what is buffered.
-    func flush(to assembly: FileAssembly) throws {
-        lastFlush = Date()
-        guard count > 0 else { return }
-        let n = count
-        count = 0
-        try assembly.write(UnsafeRawBufferPointer(rebasing: storage[0..<n]), at: start)
-        start += Int64(n)
-    }
-
-    /// Drops what is buffered (the response was not what was asked for).
-    func discard() { count = 0 }
 }

@@ -8,7 +8,7 @@ public enum CheckpointWeights {
     public static func open(folder: String) throws -> any WeightSource {
         let fm = FileManager.default
         if fm.fileExists(atPath: folder + "/" + ShardIndex.fileName) || fm.fileExists(atPath: folder + "/model.safetensors")
-            || !PyTorchModel.exists(in: folder) {
+            || !PyTorchFileNames.exist(in: folder) {
             return try SafeTensorsModel(folder: folder)
         }
         return try PyTorchModel(folder: folder)

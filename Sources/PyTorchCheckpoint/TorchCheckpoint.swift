@@ -52,11 +52,6 @@ public final class TorchCheckpoint: @unchecked Sendable {
         return TensorView(locating: t, in: try file.bytes(at: t.begin, count: t.byteCount), at: t.begin)
     }
 
-    /// Lets the kernel drop the consumed pages of a tensor (keeps RSS flat while streaming).
-    public func release(_ view: TensorView) {
-        file.advise(.dontNeed, offset: view.fileOffset, count: view.info.byteCount)
-    }
-
     private static func locate(_ name: String, _ r: TensorRecord, zip archive: ZipArchive, prefix: String) throws -> TensorInfo {
         let path = archive.file.path
         func bad(_ reason: String) -> TorchCheckpointError { .badTensor(path: path, tensor: name, reason: reason) }

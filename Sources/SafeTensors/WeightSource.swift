@@ -28,13 +28,16 @@ public protocol WeightSource: AnyObject, Sendable {
     func release(_ view: TensorView)
     /// Tells the source its files will be read front to back (kernel read-ahead).
     func adviseSequentialRead()
+    /// Brings bytes `range` of `view` into memory in one go before they are read.
+    func prefetch(_ view: TensorView, bytes range: Range<UInt64>)
+    /// Drops the pages of bytes `range` of `view` once consumed (keeps RSS flat while streaming).
+    func release(_ view: TensorView, bytes range: Range<UInt64>)
 }
 
 extension WeightSource {
+    public func prefetch(_ view: TensorView, bytes range: Range<UInt64>) {}
+    public func release(_ view: TensorView, bytes range: Range<UInt64>) {}
+
     /// Sum of all tensor bytes.
     public var totalTensorBytes: UInt64 { entries.reduce(0) { $0 + $1.info.byteCount } }
-}
-
-extension SafeTensorsModel: WeightSource {
-    public func adviseSequentialRead() { for f in files.values { f.file.advise(.sequential) } }
 }

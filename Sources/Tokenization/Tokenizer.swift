@@ -47,7 +47,9 @@ public final class Tokenizer: @unchecked Sendable {
             try AddedToken(json: JSONObject($0.element, path: "tokenizer.added_tokens[\($0.offset)]"))
         } : []
         addedTokens = AddedTokenMatcher(added)
-        vocabularySize = max((model.vocab.values.max() ?? -1) + 1, (added.map(\.id).max() ?? -1) + 1)
+        let largest = max(model.vocab.values.max() ?? -1, added.map(\.id).max() ?? -1)
+        guard largest < Int(Int32.max) else { throw TokenizerError.malformed(field: "model.vocab", reason: "has an id of \(largest)") }
+        vocabularySize = largest + 1
     }
 
     /// The ids of `text`. With `addSpecialTokens` (the default, as in `tokenizers`) the

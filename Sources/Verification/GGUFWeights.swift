@@ -64,6 +64,7 @@ public final class GGUFWeights: LlamaWeightSource, @unchecked Sendable {
         case .bf16: return .bf16
         case .q8_0: return .q8_0
         case .q4_0: return .q4_0
+        case .q6_K: return .q6_K
         default: return nil
         }
     }

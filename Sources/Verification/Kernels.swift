@@ -71,31 +71,70 @@ enum Kernels {
         let qs = SendableConstPointer(q), ks = SendableConstPointer(k), vs = SendableConstPointer(v), os = SendablePointer(out)
         let group = heads / kvHeads
         let scale = Float(1 / Double(hd).squareRoot())
-        runWorkers(min(threads, heads)) { worker, workers in
+        let queue = WorkQueue(count: heads)
+        runWorkers(min(threads, heads)) { _, _ in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: tokens)
             defer { scores.deallocate() }
-            for h in (heads * worker / workers)..<(heads * (worker + 1) / workers) {
+            while let h = queue.next() {
                 let g = h / group
                 for i in 0..<tokens {
                     let qi = qs.p + (i * heads + h) * hd
-                    var maxScore = -Float.infinity
-                    for j in 0...i {
-                        let s = dot(qi, ks.p + (j * kvHeads + g) * hd, hd) * scale
-                        scores[j] = s
-                        maxScore = max(maxScore, s)
+                    let kStride = kvHeads * hd
+                    let kBase = ks.p + g * hd, vBase = vs.p + g * hd
+                    var j = 0
+                    if hd % 8 == 0 {
+                        // Four keys at a time: independent accumulators, each the same sum as `dot`.
+                        let rq = UnsafeRawPointer(qi)
+                        while j + 4 <= i + 1 {
+                            let k0 = UnsafeRawPointer(kBase + j * kStride), k1 = k0 + 4 * kStride, k2 = k1 + 4 * kStride, k3 = k2 + 4 * kStride
+                            var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
+                            var d = 0
+                            while d < hd {
+                                let qv = rq.loadUnaligned(fromByteOffset: 4 * d, as: SIMD8<Float>.self)
+                                c0 += qv * k0.loadUnaligned(fromByteOffset: 4 * d, as: SIMD8<Float>.self)
+                                c1 += qv * k1.loadUnaligned(fromByteOffset: 4 * d, as: SIMD8<Float>.self)
+                                c2 += qv * k2.loadUnaligned(fromByteOffset: 4 * d, as: SIMD8<Float>.self)
+                                c3 += qv * k3.loadUnaligned(fromByteOffset: 4 * d, as: SIMD8<Float>.self)
+                                d += 8
+                            }
+                            scores[j] = c0.sum() * scale; scores[j + 1] = c1.sum() * scale
+                            scores[j + 2] = c2.sum() * scale; scores[j + 3] = c3.sum() * scale
+                            j += 4
+                        }
                     }
+                    while j <= i {
+                        scores[j] = dot(qi, kBase + j * kStride, hd) * scale
+                        j += 1
+                    }
+                    var maxScore = -Float.infinity
+                    for j in 0...i { maxScore = max(maxScore, scores[j]) }
                     var sum: Float = 0
                     for j in 0...i {
                         let e = Foundation.exp(scores[j] - maxScore)
                         scores[j] = e
                         sum += e
                     }
+                    for j in 0...i { scores[j] /= sum }
                     let o = os.p + (i * heads + h) * hd
-                    for d in 0..<hd { o[d] = 0 }
-                    for j in 0...i {
-                        let p = scores[j] / sum
-                        let vj = vs.p + (j * kvHeads + g) * hd
-                        for d in 0..<hd { o[d] += p * vj[d] }
+                    if hd % 8 == 0 {
+                        // Eight output lanes in a register, summed over keys in order.
+                        var d = 0
+                        while d < hd {
+                            var acc = SIMD8<Float>()
+                            let vr = UnsafeRawPointer(vBase + d)
+                            for j in 0...i {
+                                acc += SIMD8<Float>(repeating: scores[j]) * vr.loadUnaligned(fromByteOffset: 4 * j * kStride, as: SIMD8<Float>.self)
+                            }
+                            for l in 0..<8 { o[d + l] = acc[l] }
+                            d += 8
+                        }
+                    } else {
+                        for d in 0..<hd { o[d] = 0 }
+                        for j in 0...i {
+                            let p = scores[j]
+                            let vj = vBase + j * kStride
+                            for d in 0..<hd { o[d] += p * vj[d] }
+                        }
                     }
                 }
             }

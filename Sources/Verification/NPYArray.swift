@@ -57,7 +57,12 @@ public struct NPYArray: Sendable, Equatable {
             throw VerificationError.io(path: path, reason: "only little-endian float32 C-order arrays are supported (header \(header))")
         }
         let dims = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let count = dims.reduce(1, *)
+        var count = 1
+        for d in dims {
+            let (m, overflow) = count.multipliedReportingOverflow(by: d)
+            guard d >= 0, !overflow, m <= bytes.count else { throw VerificationError.io(path: path, reason: "absurd shape \(dims)") }
+            count = m
+        }
         let dataStart = start + headerLength
         guard bytes.count - dataStart == 4 * count else {
             throw VerificationError.io(path: path, reason: "holds \(bytes.count - dataStart) data bytes, shape \(dims) needs \(4 * count)")

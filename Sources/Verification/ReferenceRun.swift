@@ -61,8 +61,9 @@ public struct ReferenceRun: Sendable, Equatable {
         let layers = Int(try r.read(UInt32.self)), hiddenCount = Int(try r.read(UInt32.self))
         let scored = max(0, ctx - 1 - firstScored)
         // Every count must fit in the bytes that are there before anything is allocated.
-        let needed = nChunks * (4 * ctx + 4 * scored * vocabSize) + 4 * layers * hiddenCount
-        guard nChunks < 1 << 20, ctx < 1 << 24, vocabSize < 1 << 24, layers < 1 << 12, hiddenCount < 1 << 30, needed <= r.remaining else {
+        // In floating point: a hostile header must not overflow the arithmetic either.
+        let needed = Double(nChunks) * (4 * Double(ctx) + 4 * Double(scored) * Double(vocabSize)) + 4 * Double(layers) * Double(hiddenCount)
+        guard needed <= Double(r.remaining) else {
             throw VerificationError.cacheCorrupt(path: path, reason: "sizes exceed the data")
         }
         let chunks = try (0..<nChunks).map { _ in try (0..<ctx).map { _ in Int(try r.read(UInt32.self)) } }

@@ -25,7 +25,10 @@ public struct Thresholds: Sendable, Codable, Equatable {
         case .f16: return Thresholds(relativeRMSE: 2e-3, cosine: 0.999_99, hiddenDrift: 0.01, meanKL: 1e-3, top1: 0.98, relativePerplexityDelta: 0.005)
         case .bf16: return Thresholds(relativeRMSE: 1e-2, cosine: 0.999_9, hiddenDrift: 0.04, meanKL: 5e-3, top1: 0.95, relativePerplexityDelta: 0.01)
         case .q8_0: return Thresholds(relativeRMSE: 0.03, cosine: 0.999_5, hiddenDrift: 0.08, meanKL: 0.01, top1: 0.90, relativePerplexityDelta: 0.02)
-        case .q4_0: return Thresholds(relativeRMSE: 0.25, cosine: 0.97, hiddenDrift: 0.5, meanKL: 0.15, top1: 0.70, relativePerplexityDelta: 0.15)
+        // Q6_K: 6-bit codes with 8-bit sub-block scales; Gaussian relative RMSE ≈ 0.01 (theory, not
+        // measured here: hubkit has no Q6_K quantizer; it only reads llama-quantize's output tensors).
+        case .q6_K: return Thresholds(relativeRMSE: 0.06, cosine: 0.998, hiddenDrift: 0.15, meanKL: 0.03, top1: 0.85, relativePerplexityDelta: 0.05)
+        case .q4_0: return Thresholds(relativeRMSE: 0.25, cosine: 0.97, hiddenDrift: 0.5, meanKL: 0.5, top1: 0.60, relativePerplexityDelta: 0.30)
         }
     }
 
@@ -36,7 +39,8 @@ public struct Thresholds: Sendable, Codable, Equatable {
         case .f16: return 1
         case .bf16: return 2
         case .q8_0: return 3
-        case .q4_0: return 4
+        case .q6_K: return 4
+        case .q4_0: return 5
         }
     }
 }

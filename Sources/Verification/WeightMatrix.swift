@@ -7,6 +7,9 @@ public enum WeightStorage: String, Sendable {
     case q8_0 = "Q8_0"
     /// `half d; u8 qs[16]` per block: low nibble → element j, high nibble → j+16; `y = d·(nib−8)`.
     case q4_0 = "Q4_0"
+    /// `u8 ql[128]; u8 qh[64]; int8 scales[16]; half d` per 256 elements: 16 sub-blocks of 16,
+    /// `y = d·scale·(q − 32)` with 6-bit q. llama-quantize puts `output.weight` of Q4_0 files in it.
+    case q6_K = "Q6_K"
 
     /// Bytes of one row of `cols` elements (cols must be a multiple of 32 for the block types).
     func rowBytes(cols: Int) -> Int {
@@ -15,10 +18,17 @@ public enum WeightStorage: String, Sendable {
         case .f16, .bf16: return 2 * cols
         case .q8_0: return cols / 32 * 34
         case .q4_0: return cols / 32 * 18
+        case .q6_K: return cols / 256 * 210
         }
     }
 
-    var blockSize: Int { self == .q8_0 || self == .q4_0 ? 32 : 1 }
+    var blockSize: Int {
+        switch self {
+        case .q8_0, .q4_0: return 32
+        case .q6_K: return 256
+        default: return 1
+        }
+    }
 }
 
 /// A read-only `[rows, cols]` weight matrix in a mapped file, in HF orientation (one row = one output).
@@ -72,6 +82,30 @@ public struct WeightMatrix: @unchecked Sendable {
                 for j in 0..<16 {
                     o[j] = d * Float(Int32(qs[j] & 0x0F) - 8)
                     o[j + 16] = d * Float(Int32(qs[j] >> 4) - 8)
+                }
+            }
+        case .q6_K:
+            // ggml's dequantize_row_q6_K.
+            for b in 0..<(cols / 256) {
+                let block = row + b * 210
+                let d = Float(Float16(bitPattern: UInt16(littleEndian: block.loadUnaligned(fromByteOffset: 208, as: UInt16.self))))
+                var ql = block.assumingMemoryBound(to: UInt8.self)
+                var qh = (block + 128).assumingMemoryBound(to: UInt8.self)
+                var sc = (block + 192).assumingMemoryBound(to: Int8.self)
+                var o = out + b * 256
+                for _ in 0..<2 {
+                    for l in 0..<32 {
+                        let i = l / 16
+                        let q1 = Int32((ql[l] & 0xF) | ((qh[l] & 3) << 4)) - 32
+                        let q2 = Int32((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32
+                        let q3 = Int32((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32
+                        let q4 = Int32((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32
+                        o[l] = d * Float(sc[i]) * Float(q1)
+                        o[l + 32] = d * Float(sc[i + 2]) * Float(q2)
+                        o[l + 64] = d * Float(sc[i + 4]) * Float(q3)
+                        o[l + 96] = d * Float(sc[i + 6]) * Float(q4)
+                    }
+                    o += 128; ql += 64; qh += 32; sc += 8
                 }
             }
         }

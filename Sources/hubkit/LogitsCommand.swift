@@ -68,10 +68,14 @@ struct LogitsCommand: ParsableCommand {
         if let tokenizer { return tokenizer }
         let dir = model.hasSuffix(".gguf") ? (model as NSString).deletingLastPathComponent : model
         let candidate = (dir.isEmpty ? "." : dir) + "/tokenizer.json"
-        guard FileManager.default.fileExists(atPath: candidate) else {
-            throw ValidationError("no tokenizer.json found beside \(model); pass --tokenizer FILE or --ids")
+        if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        // A converted file names its source: use that snapshot's tokenizer from the HF cache.
+        if model.hasSuffix(".gguf"), let gguf = try? GGUFWeights(path: model), let repo = gguf.provenance.repo,
+           let folder = try? cachedSnapshotFolder(repo: repo, commit: gguf.provenance.commit),
+           FileManager.default.fileExists(atPath: folder + "/tokenizer.json") {
+            return folder + "/tokenizer.json"
         }
-        return candidate
+        throw ValidationError("no tokenizer.json beside \(model) or in its source snapshot; pass --tokenizer FILE or --ids")
     }
 }
 

@@ -119,23 +119,7 @@ struct VerifyCommand: ParsableCommand {
         return try cachedSnapshot(repo: repo, commit: p.commit)
     }
 
-    func cachedSnapshot(repo: String, commit: String?) throws -> String {
-        guard let id = RepoID(repo) else { throw VerificationError.noReference("\(repo) is neither a folder nor a repo id") }
-        let env = ProcessInfo.processInfo.environment
-        let root = env["HF_HUB_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((env["HF_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache/huggingface")) + "/hub")
-        let layout = CacheLayout(root: root)
-        var resolved = commit
-        if resolved == nil, let data = FileManager.default.contents(atPath: layout.refFile(id, revision: "main")) {
-            resolved = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        guard let c = resolved else { throw VerificationError.noReference("\(repo) is not in the cache at \(root)") }
-        let folder = layout.snapshotFolder(id, commit: c)
-        guard FileManager.default.fileExists(atPath: folder + "/config.json") else {
-            throw VerificationError.noReference("\(repo)@\(c) is not in the cache at \(root) (run hubkit download first)")
-        }
-        return folder
-    }
+    func cachedSnapshot(repo: String, commit: String?) throws -> String { try cachedSnapshotFolder(repo: repo, commit: commit) }
 
     /// Commit (when the folder is a cache snapshot) plus sizes and dates of the weight files.
     func referenceIdentity(_ folder: String) -> String {
@@ -147,4 +131,28 @@ struct VerifyCommand: ParsableCommand {
         }
         return ((try? fm.destinationOfSymbolicLink(atPath: folder)) ?? folder) + "|" + stats.joined(separator: ",")
     }
+}
+
+/// The snapshot folder of `repo` at `commit` (default: `refs/main`) in the Hugging Face cache
+/// (`HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`).
+func cachedSnapshotFolder(repo: String, commit: String?) throws -> String {
+    guard let id = RepoID(repo) else { throw VerificationError.noReference("\(repo) is neither a folder nor a repo id") }
+    let env = ProcessInfo.processInfo.environment
+    let root = env["HF_HUB_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
+        ?? ((env["HF_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache/huggingface")) + "/hub")
+    let layout = CacheLayout(root: root)
+    var resolved = commit
+    if resolved == nil, let data = FileManager.default.contents(atPath: layout.refFile(id, revision: "main")) {
+        resolved = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    guard let c = resolved else { throw VerificationError.noReference("\(repo) is not in the cache at \(root)") }
+    // The commit may come from a (hostile) file: only a 40-hex commit hash may become a path.
+    guard c.utf8.count == 40, c.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+        throw VerificationError.noReference("\(repo): \"\(c.prefix(80))\" is not a commit hash")
+    }
+    let folder = layout.snapshotFolder(id, commit: c)
+    guard FileManager.default.fileExists(atPath: folder + "/config.json") else {
+        throw VerificationError.noReference("\(repo)@\(c) is not in the cache at \(root) (run hubkit download first)")
+    }
+    return folder
 }

@@ -82,7 +82,7 @@ struct ConversionRefusalTests {
         try TinyLlama.write(to: d.path)
         try editConfig(d.path) { $0["num_key_value_heads"] = 3 }
         expectConversionError(d.path) { if case .invalidConfig? = $0 as? ConversionError { return true }; return false }
-        try editConfig(d.path) { $0["num_key_value_heads"] = 2; $0["rope_scaling"] = ["rope_type": "llama3", "factor": 8.0] }
+        try editConfig(d.path) { $0["num_key_value_heads"] = 2; $0["rope_scaling"] = ["rope_type": "yarn", "factor": 8.0] }
         expectConversionError(d.path) { if case .unsupportedFeature? = $0 as? ConversionError { return true }; return false }
         try editConfig(d.path) { $0.removeValue(forKey: "rope_scaling"); $0.removeValue(forKey: "hidden_size") }
         expectConversionError(d.path) { ($0 as? ConversionError) == .invalidConfig(path: d.path + "/config.json", reason: "missing key `hidden_size`") }

@@ -17,11 +17,13 @@ func options(_ type: OutputType) -> ConversionOptions {
 }
 
 /// Converts `folder` and has gguf-py check every tensor and key.
-func convertAndCheck(_ folder: String, _ type: OutputType, in dir: TempDir) throws -> GGUFFile {
+func convertAndCheck(_ folder: String, _ type: OutputType, in dir: TempDir, chunkElements: Int? = nil) throws -> GGUFFile {
     let plan = try ConversionPlan.make(folder: folder, options: options(type))
     let out = dir.path + "/out-\(type.rawValue).gguf"
     var reported = 0
-    let result = try Converter().run(plan, output: out, overwrite: false) { _ in reported += 1 }
+    var converter = Converter()
+    if let chunkElements { converter.chunkElements = chunkElements }
+    let result = try converter.run(plan, output: out, overwrite: false) { _ in reported += 1 }
     #expect(reported >= plan.tensors.count)
     #expect(result.outputBytes == plan.outputSize)
     let size = (try FileManager.default.attributesOfItem(atPath: out)[.size] as? NSNumber)?.uint64Value
@@ -89,6 +91,32 @@ struct ConverterTests {
             guard case let .array(_, scores)? = f["tokenizer.ggml.scores"] else { Issue.record("no scores"); return }
             #expect(scores[259] == .float32(-1))
         }
+    }
+
+    @Test("small chunks (rows split across many chunks, permuted heads across chunk edges) give the same bytes")
+    func chunked() throws {
+        let d = TempDir()
+        try TinyLlama.write(to: d.path + "/m")
+        for t in [OutputType.q4_0, .f16] {
+            _ = try convertAndCheck(d.path + "/m", t, in: d, chunkElements: 64 * 3)
+        }
+    }
+
+    @Test("Llama 3 rope scaling adds rope_freqs.weight with llama.cpp's factors")
+    func llama3Rope() throws {
+        let d = TempDir()
+        var o = TinyLlama.Options()
+        o.ropeTheta = 500000
+        try TinyLlama.write(to: d.path + "/m", options: o)
+        try editConfig(d.path + "/m") {
+            $0["rope_scaling"] = ["rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                  "original_max_position_embeddings": 8192]
+            $0["original_max_position_embeddings"] = 64
+        }
+        let f = try convertAndCheck(d.path + "/m", .q8_0, in: d)
+        let factors = try f.floats("rope_freqs.weight")
+        #expect(factors.count == 8 && factors.first == 1 && factors.last == 32, "\(factors)")
+        #expect(f["llama.rope.scaling.type"] == nil)
     }
 
     @Test("Q/K permutation maps rows as llama.cpp's permute does")

@@ -25,4 +25,15 @@ struct LlamaCppLoadTests {
             #expect(r.stdout.contains("hello world"), "\(type): the prompt is echoed through the GGUF vocabulary")
         }
     }
+
+    @Test("a model with Llama 3 rope factors loads")
+    func llama3Rope() throws {
+        let d = TempDir()
+        try TinyLlama.write(to: d.path + "/m")
+        try editConfig(d.path + "/m") { $0["rope_scaling"] = ["rope_type": "llama3", "factor": 8.0]; $0["original_max_position_embeddings"] = 64 }
+        let plan = try ConversionPlan.make(folder: d.path + "/m", options: options(.q4_0))
+        try Converter().run(plan, output: d.path + "/r.gguf", overwrite: false)
+        let r = try runProcess(llamaCpp! + "/build/bin/llama-simple", ["-m", d.path + "/r.gguf", "-n", "4", "hello world"], timeout: 60)
+        #expect(r.status == 0 && r.stderr.contains("decoded 4 tokens"), "\(r.stderr.suffix(2000))")
+    }
 }

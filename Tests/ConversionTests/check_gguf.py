@@ -129,7 +129,29 @@ def main(folder, path, outtype):
     assert len(set(names)) == len(names), "duplicate tokens"
 
     by_name = {t.name: t for t in r.tensors}
-    assert len(by_name) == len(src), (sorted(by_name), sorted(src))
+    rs = cfg.get("rope_scaling") or {}
+    llama3 = (rs.get("rope_type") or "").lower() == "llama3"
+    assert len(by_name) == len(src) + (1 if llama3 else 0), (sorted(by_name), sorted(src))
+    if llama3:
+        # Same formula as convert_hf_to_gguf.py's generate_extra_tensors, in float32 numpy.
+        dim = cfg.get("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"])
+        base = np.float32(cfg.get("rope_theta", 10000.0))
+        freqs = np.float32(1.0) / (base ** (np.arange(0, dim, 2, dtype=np.float32) / np.float32(dim)))
+        factor, low, high = rs.get("factor", 8.0), rs.get("low_freq_factor", 1.0), rs.get("high_freq_factor", 4.0)
+        old = cfg.get("original_max_position_embeddings", 8192)
+        want = []
+        for f in freqs:
+            wl = np.float32(2 * np.pi) / f
+            if wl < old / high:
+                want.append(1.0)
+            elif wl > old / low:
+                want.append(factor)
+            else:
+                sm = (old / wl - low) / (high - low)
+                want.append(1 / ((1 - sm) / factor + sm))
+        t = by_name["rope_freqs.weight"]
+        assert t.tensor_type == T.F32 and [int(x) for x in t.shape] == [dim // 2]
+        assert np.allclose(np.asarray(t.data), np.array(want, dtype=np.float32), rtol=1e-6, atol=0), (np.asarray(t.data), want)
     H, Hkv = cfg["num_attention_heads"], cfg.get("num_key_value_heads", cfg["num_attention_heads"])
     for hf, w in src.items():
         name = gguf_name(hf)

@@ -85,6 +85,10 @@ struct GGUFMutationTests {
         #expect(throws: GGUFError.self) { try validate(one(data: 100)) }
         #expect(throws: GGUFError.self) { try validate(one(dims: [UInt64(1) << 62, 4])) }
         #expect(throws: GGUFError.self) { try validate(one(dims: [UInt64.max])) }
+        // Regression (found by the random-corruption test): elements fit int64 but bytes overflow.
+        #expect(throws: GGUFError.invalidTensorInfo(path: "<memory>", tensor: "t", reason: "byte size overflows")) {
+            try validate(one(dims: [UInt64(1) << 62], type: 0))
+        }
     }
 
     @Test("never crashes on random corruptions")

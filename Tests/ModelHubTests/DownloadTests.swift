@@ -88,6 +88,23 @@ struct DownloadTests {
         }
     }
 
+    @Test("when the Hub cannot be reached, a cached snapshot answers (like huggingface_hub); with nothing cached the network error stands")
+    func unreachable() async throws {
+        try await HubTestbed.run { bed in
+            let online = try await bed.download(bed.request(["config.json"]))
+            var http = HubTestbed.fastHTTP
+            http.retries = 0
+            let closed = HubClient(endpoint: "http://127.0.0.1:9", token: nil, options: http)
+            let fallback = try await HubClient.run { try HubDownloader(client: closed).download(bed.request(["config.json"])) }
+            #expect(fallback.path == online.path && fallback.offline)
+            let missing = bed.request(["tokenizer.json"])
+            await #expect(throws: HubError.self) { try await HubClient.run { try HubDownloader(client: closed).download(missing) } }
+            do { _ = try await HubClient.run { try HubDownloader(client: closed).download(missing) } } catch let e as HubError {
+                #expect(e.isUnreachable, "\(e)")
+            }
+        }
+    }
+
     @Test("explicit files, include/exclude, dry run and --local-dir")
     func selection() async throws {
         try await HubTestbed.run { bed in

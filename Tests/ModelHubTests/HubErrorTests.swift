@@ -54,6 +54,25 @@ struct HubErrorTests {
         }
     }
 
+    @Test("a file shorter than listed fails with both sizes after the retries, leaving no blob")
+    func shortBody() async throws {
+        try await HubTestbed.run { bed in
+            let real = try bed.served("config.json")
+            var h = ContentHasher(kind: .gitSHA1, size: Int64(real.count))
+            real.withUnsafeBytes { h.update($0) }
+            let server = try HubServer(configuration: HubServerConfiguration(
+                source: .repositories(bed.fixture.root), interceptor: InflatedTree(oid: h.finalize(), size: real.count)))
+            try await server.start()
+            let client = HubClient(endpoint: try #require(server.endpoint), token: nil, options: HubTestbed.fastHTTP)
+            let request = bed.request(["config.json"])
+            await #expect(throws: HubError.sizeMismatch(repo: "org/tiny", path: "config.json", expected: Int64(real.count + 100), actual: Int64(real.count))) {
+                try await HubClient.run { try HubDownloader(client: client).download(request) }
+            }
+            await server.stop()
+            #expect(!FileManager.default.fileExists(atPath: CacheLayout(root: bed.cache.path).blob(HubTestbed.repo, etag: h.finalize())))
+        }
+    }
+
     @Test("hostile paths are refused before any transfer")
     func hostile() async throws {
         try await HubTestbed.run(setup: HubErrorTests.setup) { bed in
@@ -73,6 +92,18 @@ struct HubErrorTests {
             await evil.stop()
             #expect(!FileManager.default.fileExists(atPath: bed.cache.path + "/models--org--tiny/blobs"))
         }
+    }
+}
+
+/// Lists config.json 100 bytes longer than the file the server really sends.
+struct InflatedTree: HubRequestInterceptor {
+    let oid: String
+    let size: Int
+
+    func respond(to request: HubRequest, server: HubServer, next: @Sendable (HubRequest) async -> Response) async -> Response {
+        guard request.path.contains("/tree/") else { return await next(request) }
+        let body = #"[{"type":"file","path":"config.json","oid":""# + oid + #"","size":"# + String(size + 100) + "}]"
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 }
 

@@ -30,6 +30,23 @@ struct TransferFaultTests {
         }
     }
 
+    @Test("429 with the Hub's RateLimit header waits t+1 seconds before the next request, on the API and on files")
+    func rateLimitWindow() async throws {
+        try await HubTestbed.run { bed in
+            bed.hub.faults.add(.rateLimitWindow(resetSeconds: 1), path: "/api/*", times: 1)
+            bed.hub.faults.add(.rateLimit(retryAfterSeconds: 0), path: "*model.safetensors", on: .cdn, times: 1)
+            try expectModel(bed, try await bed.download(bed.request(model)))
+            let api = bed.hub.requests.filter { $0.path.hasPrefix("/api/") }
+            let limited = try #require(api.firstIndex { $0.status == 429 })
+            #expect(api.count > limited + 1)
+            #expect(api[limited + 1].receivedAt.timeIntervalSince(api[limited].receivedAt) >= 1.9)
+            let cdn = bed.hub.requests.filter { $0.listener == .cdn }
+            let cdnLimited = try #require(cdn.firstIndex { $0.status == 429 })
+            let retried = try #require(cdn[(cdnLimited + 1)...].first { $0.range == cdn[cdnLimited].range })
+            #expect(retried.receivedAt.timeIntervalSince(cdn[cdnLimited].receivedAt) >= 0.9)  // Retry-After 0 → 1 s
+        }
+    }
+
     @Test("a dropped connection resumes from where it stopped, not from zero")
     func drop() async throws {
         try await HubTestbed.run { bed in

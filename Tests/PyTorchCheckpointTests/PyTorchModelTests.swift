@@ -2,19 +2,15 @@ import Foundation
 import Testing
 @testable import PyTorchCheckpoint
 import SafeTensors
+import TestSupport
 
 /// Builds the FreeWilly stand-ins once (scripts/mock-freewilly, 4 layers to stay small).
 private func mockRepos() throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fw-\(UUID().uuidString)")
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../scripts/mock-freewilly").standardized.path
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", script, dir.appendingPathComponent("root").path, "--layers", "4"]
-    p.standardOutput = FileHandle.nullDevice
-    try p.run()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
+    let r = try runProcess("/usr/bin/env", ["python3", script, dir.appendingPathComponent("root").path, "--layers", "4"], timeout: 300)
+    guard r.status == 0 else { throw Python.Failure(description: "mock-freewilly: \(r.stderr)") }
     return dir
 }
 

@@ -3,6 +3,7 @@ import Testing
 @testable import PyTorchCheckpoint
 import SafeTensors
 import TensorCore
+import TestSupport
 
 /// Runs `make_checkpoint.py` (a torch.save look-alike needing only numpy) into a temp folder.
 private func makeCheckpoint(_ spec: String, _ extra: [String] = []) throws -> (dir: URL, path: String) {
@@ -10,12 +11,8 @@ private func makeCheckpoint(_ spec: String, _ extra: [String] = []) throws -> (d
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let out = dir.appendingPathComponent("pytorch_model.bin").path
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("make_checkpoint.py").path
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", script, out, spec] + extra
-    try p.run()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
+    let r = try runProcess("/usr/bin/env", ["python3", script, out, spec] + extra, timeout: 120)
+    guard r.status == 0 else { throw Python.Failure(description: "make_checkpoint.py: \(r.stderr)") }
     return (dir, out)
 }
 

@@ -74,3 +74,53 @@ struct ProvenanceCLITests {
         #expect(missing.stderr.contains("--reference"))
     }
 }
+
+extension ConvertedFileTests {
+    @Test("an F32 file from hubkit's converter gives transformers' logits; 1 and 3 threads agree bit for bit on Q4_0")
+    func converterMatchesTransformers() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hubkit-convtf-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ids = try Fixtures.ids("tiny-llama")
+        let expected = try NPYArray(contentsOf: Fixtures.folder("tiny-llama") + "/logits.npy")
+        try Converter().run(ConversionPlan.make(folder: Fixtures.folder("tiny-llama"), options: ConversionOptions(type: .f32)),
+                            output: dir + "/f32.gguf", overwrite: true)
+        let f32 = try LlamaForward(weights: GGUFWeights(path: dir + "/f32.gguf")).run(ids, options: ForwardOptions(threads: 2))
+        let err = TransformersAgreementTests.relativeError(f32.logits, expected.values)
+        #expect(err <= 1e-4, "relative error \(err)")
+
+        try Converter().run(ConversionPlan.make(folder: Fixtures.folder("tiny-llama"), options: ConversionOptions(type: .q4_0)),
+                            output: dir + "/q4.gguf", overwrite: true)
+        let q4 = try LlamaForward(weights: GGUFWeights(path: dir + "/q4.gguf"))
+        let one = try q4.run(ids, options: ForwardOptions(threads: 1, hiddenStateTokens: 12))
+        let three = try q4.run(ids, options: ForwardOptions(threads: 3, hiddenStateTokens: 12))
+        #expect(one.logits == three.logits && one.hiddenStates == three.hiddenStates)
+    }
+}
+
+extension ProvenanceCLITests {
+    @Test("logits on a converted file finds its tokenizer through provenance; a hostile commit never becomes a path")
+    func logitsTokenizerFromProvenance() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hubkit-prov2-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let commit = "89abcdef0123456789abcdef0123456789abcdef"
+        let repoFolder = dir + "/hub/models--hubkit-test--tiny"
+        let snapshot = repoFolder + "/snapshots/" + commit
+        try TinyLlama.write(to: snapshot)
+        for (name, c) in [("ok", commit), ("evil", "../../../../../../tmp")] {
+            var co = ConversionOptions(type: .q8_0)
+            co.sourceRepo = "hubkit-test/tiny"
+            co.sourceCommit = c
+            try Converter().run(ConversionPlan.make(folder: snapshot, options: co), output: dir + "/\(name).gguf", overwrite: true)
+        }
+        try Data("Hello there, 42 times.".utf8).write(to: URL(fileURLWithPath: dir + "/t.txt"))
+        let env = ["HF_HUB_CACHE": dir + "/hub"]
+        let ok = try VerifyCLITests.hubkit(["logits", dir + "/ok.gguf", "--text", dir + "/t.txt", "-o", dir + "/ok.npy"], environment: env)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let expectedTokens = try Tokenization.Tokenizer(contentsOf: snapshot + "/tokenizer.json").encode("Hello there, 42 times.").count
+        #expect(try NPYArray(contentsOf: dir + "/ok.npy").shape.first == expectedTokens)
+        let evil = try VerifyCLITests.hubkit(["verify", dir + "/evil.gguf"], environment: env)
+        #expect(evil.status == 1)
+        #expect(evil.stderr.contains("is not a commit hash"))
+    }
+}

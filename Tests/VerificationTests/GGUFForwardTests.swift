@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Verification
 
@@ -47,6 +48,33 @@ np.save(sys.argv[2], gguf.quants.dequantize(t.data, t.tensor_type).astype(np.flo
                 ours += row
             }
             #expect(ours == expected.values, "\(type)")
+        }
+    }
+}
+
+extension GGUFForwardTests {
+    @Test("Q6_K blocks (llama-quantize's output type) decode to gguf-py's dequantization")
+    func q6KDecodes() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Python.run(#"""
+import sys, numpy as np, gguf
+rng = np.random.default_rng(3)
+rows, cols = 3, 512
+blocks = rng.integers(0, 256, size=(rows * cols // 256, 210), dtype=np.uint8)
+d = (rng.standard_normal(blocks.shape[0]) * 0.01).astype(np.float16)
+blocks[:, 208:210] = d.view(np.uint8).reshape(-1, 2)
+blocks.tofile(sys.argv[1] + "/q6k.bin")
+y = gguf.quants.dequantize(blocks.reshape(rows, -1), gguf.GGMLQuantizationType.Q6_K).astype(np.float32)
+np.save(sys.argv[1] + "/q6k.npy", y.reshape(rows, cols))
+"""#, arguments: [dir])
+        let raw = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/q6k.bin")))
+        let expected = try NPYArray(contentsOf: dir + "/q6k.npy")
+        try raw.withUnsafeBytes { bytes in
+            let m = try WeightMatrix(name: "q6k", rows: 3, cols: 512, storage: .q6_K, bytes: bytes, owner: nil)
+            var ours = [Float](repeating: 0, count: 3 * 512)
+            ours.withUnsafeMutableBufferPointer { p in for r in 0..<3 { m.decodeRow(r, into: p.baseAddress! + r * 512) } }
+            #expect(ours == expected.values)
         }
     }
 }

@@ -1,32 +1,5 @@
 import Foundation
-
-/// Runs a Python script with a deadline; the child is killed with SIGKILL if it overruns
-/// (Process.terminate is ignored inside Swift Testing).
-enum Python {
-    struct Failure: Error, CustomStringConvertible { let description: String }
-
-    @discardableResult
-    static func run(_ script: String, arguments: [String] = [], timeout: TimeInterval = 180) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let pid = process.processIdentifier
-        let killer = DispatchWorkItem { kill(pid, SIGKILL) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        killer.cancel()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "python exited \(process.terminationStatus): \(String(decoding: errData, as: UTF8.self))")
-        }
-        return data
-    }
-}
+import TestSupport
 
 /// Writes GGUF files from a safetensors Llama folder with the independent `gguf` package
 /// (0.19.0): Q/K permuted as llama.cpp's converter does, quantized with gguf-py's reference
