@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// Safetensors weights whose shards are still being downloaded.
 ///
@@ -182,4 +183,15 @@ public final class ArrivingWeights: WeightSource, @unchecked Sendable {
 
     /// Files are advised sequential as they open.
     public func adviseSequentialRead() {}
+
+    public func prefetch(_ view: TensorView, bytes range: Range<UInt64>) { advise(.populate, view, range) }
+    public func release(_ view: TensorView, bytes range: Range<UInt64>) { advise(.dontNeed, view, range) }
+
+    private func advise(_ advice: MappedFile.Advice, _ view: TensorView, _ range: Range<UInt64>) {
+        guard range.upperBound <= view.info.byteCount, !range.isEmpty, let e = entry(view.name) else { return }
+        condition.lock()
+        let file = open[e.shard]
+        condition.unlock()
+        file?.file.advise(advice, offset: view.fileOffset + range.lowerBound, count: UInt64(range.count))
+    }
 }

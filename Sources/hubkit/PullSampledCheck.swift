@@ -26,6 +26,8 @@ final class SamplingWeights: WeightSource, @unchecked Sendable {
 
     func release(_ view: TensorView) { inner.release(view) }
     func adviseSequentialRead() { inner.adviseSequentialRead() }
+    func prefetch(_ view: TensorView, bytes range: Range<UInt64>) { inner.prefetch(view, bytes: range) }
+    func release(_ view: TensorView, bytes range: Range<UInt64>) { inner.release(view, bytes: range) }
 
     /// Rows kept so far, by source tensor name.
     var samples: [String: [(row: Int, values: [Float])]] { lock.withLock { kept } }
