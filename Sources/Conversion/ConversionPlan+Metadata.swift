@@ -49,7 +49,8 @@ extension ConversionPlan {
         if let repo { kv.append(("hubkit.source.repo", .string(repo))) }
         if let commit { kv.append(("hubkit.source.commit", .string(commit))) }
         kv.append(("hubkit.source.files", .strings(weights.shardNames)))
-        let digests = weights.shardNames.map { Provenance.blobSHA256(folder + "/" + $0) }
+        let digests = options.sourceSHA256.flatMap { $0.count == weights.shardNames.count ? $0.map(Optional.some) : nil }
+            ?? weights.shardNames.map { Provenance.blobSHA256(folder + "/" + $0) }
         if digests.allSatisfy({ $0 != nil }) {
             kv.append(("hubkit.source.sha256", .strings(digests.map { $0! })))
         }

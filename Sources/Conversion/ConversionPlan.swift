@@ -20,6 +20,9 @@ public struct ConversionOptions: Sendable {
     /// For a delta merge: the base model's repo (or folder) and commit, recorded as provenance.
     public var deltaBase: String?
     public var deltaBaseCommit: String?
+    /// sha256 of each weight file in `shardNames` order, when known before the files are linked
+    /// into a cache snapshot (`hubkit pull` plans before the shards arrive).
+    public var sourceSHA256: [String]?
 
     public init(type: OutputType = .q8_0) { self.type = type }
 }

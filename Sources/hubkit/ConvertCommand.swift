@@ -22,8 +22,8 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .long, help: "Weight type: f32, f16, bf16, q8_0 or q4_0.")
     var type: String = "q8_0"
 
-    @Option(name: .long, help: "Revision of a cached repo (branch, tag or commit; default main).")
-    var revision: String = "main"
+    @Option(name: .long, help: "Revision of a cached repo (branch, tag or commit; default main, or its cached safetensors conversion PR when main has only .bin files).")
+    var revision: String?
 
     @Option(name: [.short, .customLong("output")], help: "Output file (default: <name>-<TYPE>.gguf in the current folder).")
     var output: String?
@@ -47,7 +47,7 @@ struct ConvertCommand: ParsableCommand {
         guard let outType = OutputType(rawValue: type.lowercased()) else {
             throw ValidationError("unknown --type \(type); use f32, f16, bf16, q8_0 or q4_0")
         }
-        let resolved = try ModelSource.resolve(source, revision: revision)
+        let resolved = try ModelSource.resolveForConvert(source, revision: revision)
         var options = ConversionOptions(type: outType)
         options.hubkitVersion = HubKitVersion.string
         options.sourceRepo = resolved.repo

@@ -87,6 +87,7 @@ struct DownloadCommand: ParsableCommand {
             if let renderer { callback = { progress in renderer.render(progress) } }
             let result = try downloader.download(request, progress: callback)
             renderer?.clear()
+            if !quiet, let hint = DownloadHint.conversionPullRequest(result, repo: repoID, client: context.client) { StandardError.write(hint + "\n") }
             if json {
                 try printJSON(result)
             } else {

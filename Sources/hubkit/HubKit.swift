@@ -9,7 +9,7 @@ struct HubKit: AsyncParsableCommand {
         version: HubKitVersion.string,
         subcommands: [
             DownloadCommand.self, ResolveCommand.self, CacheCommand.self, ServeCommand.self,
-            ConvertCommand.self, InspectCommand.self, VerifyCommand.self, LogitsCommand.self, DemoCommand.self,
+            ConvertCommand.self, InspectCommand.self, VerifyCommand.self, LogitsCommand.self, DemoCommand.self, PullCommand.self,
         ]
     )
 }

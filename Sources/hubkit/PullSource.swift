@@ -1,0 +1,150 @@
+import Conversion
+import Foundation
+import ModelHub
+import PyTorchCheckpoint
+import SafeTensors
+
+/// One repository `pull` reads from (the model, or a delta's base): which revision it took and
+/// why, its small files already in the cache, and its weights — safetensors planned from remote
+/// headers and still to download, or PyTorch `.bin` shards downloaded up front.
+final class PullSource: @unchecked Sendable {
+    let repo: RepoID
+    /// The revision used (`main`, `refs/pr/35`, …) and the sentence saying why.
+    let revision: String
+    let revisionReason: String?
+    let manifest: Manifest
+    /// The snapshot folder in the cache.
+    let folder: String
+    /// Weight files in download order (safetensors shards still to fetch; empty for .bin, fetched already).
+    let weightFiles: [Manifest.File]
+    /// The weights the converter reads (for `.bin` shards: set by ``openDownloaded()``).
+    private(set) var weights: (any WeightSource)?
+    /// PyTorch `.bin` shards to download before converting (their pickles have no header at a known place).
+    let pendingBin: [Manifest.File]
+    /// Set for safetensors: the arriving shards.
+    let arriving: ArrivingWeights?
+    let format: String
+
+    /// Files every conversion and verification needs, fetched before any weight.
+    static let smallFiles: Set<String> = [
+        "config.json", "generation_config.json", "tokenizer.json", "tokenizer.model", "tokenizer_config.json",
+        "special_tokens_map.json", "added_tokens.json", "chat_template.jinja",
+        ShardIndex.fileName, "pytorch_model.bin.index.json",
+    ]
+
+    init(repo: RepoID, revision: String, reason: String?, manifest: Manifest, folder: String, weightFiles: [Manifest.File],
+         weights: (any WeightSource)?, arriving: ArrivingWeights?, format: String, pendingBin: [Manifest.File] = []) {
+        self.pendingBin = pendingBin
+        self.repo = repo
+        self.revision = revision
+        revisionReason = reason
+        self.manifest = manifest
+        self.folder = folder
+        self.weightFiles = weightFiles
+        self.weights = weights
+        self.arriving = arriving
+        self.format = format
+    }
+
+    /// Which revision to read: the one asked for; else `main` when it has safetensors; else the
+    /// Hub's safetensors conversion pull request when there is one; else `main`'s `.bin` files.
+    static func chooseRevision(_ repo: RepoID, asked: String?, client: HubClient) throws -> (Manifest, String?) {
+        if let asked { return (try client.manifest(repo, revision: asked), nil) }
+        let main = try client.manifest(repo, revision: "main")
+        let formats = WeightFormats(main)
+        if formats.safetensors || !formats.pytorch { return (main, nil) }
+        if let pr = try client.conversionPullRequest(repo) {
+            return (pr.manifest, "\(repo)'s main branch has only PyTorch .bin weights; using \(pr.revision), the Hub's safetensors conversion (pass --revision main to read the .bin files)")
+        }
+        return (main, "\(repo)'s main branch has only PyTorch .bin weights and no safetensors conversion pull request: downloading the .bin files first, then converting")
+    }
+
+    /// Resolves the revision, fetches the small files, refuses an unsupported architecture (before
+    /// any weight request), then plans the weights. `download` fetches files into the cache.
+    static func prepare(_ repo: RepoID, asked: String?, client: HubClient, downloader: HubDownloader, cacheRoot: String,
+                        force: Bool, checkArchitecture: Bool, manifestsDirectory: String?) throws -> PullSource {
+        let (manifest, reason) = try chooseRevision(repo, asked: asked, client: client)
+        let revision = manifest.revision
+        let small = manifest.files.filter { smallFiles.contains($0.path) }.map(\.path)
+        guard small.contains("config.json") else {
+            throw PullFailure("\(repo)@\(revision) has no config.json: not a transformers model folder")
+        }
+        // At the commit just resolved (a moving branch cannot mix two commits), then the ref.
+        let fetched = try downloader.download(DownloadRequest(repo: repo, revision: manifest.commit, files: small,
+                                                              destination: .cache(root: cacheRoot), force: force))
+        try HubCache(root: cacheRoot).writeRef(repo, revision: revision, commit: manifest.commit)
+        let folder = fetched.path
+        if checkArchitecture {
+            let raw = FileManager.default.contents(atPath: folder + "/config.json")
+            let json = raw.flatMap { try? JSONSerialization.jsonObject(with: $0) } as? [String: Any] ?? [:]
+            _ = try ArchitectureRegistry.load(directory: manifestsDirectory)
+                .manifest(architectures: json["architectures"] as? [String] ?? [], modelType: json["model_type"] as? String)
+        }
+        let byPath = Dictionary(manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        let formats = WeightFormats(manifest)
+        if formats.safetensors {
+            let names: [String]
+            var index: ShardIndex?
+            if byPath[ShardIndex.fileName] != nil {
+                let i = try ShardIndex(path: folder + "/" + ShardIndex.fileName)
+                index = i
+                names = i.shards.sorted()
+            } else if byPath["model.safetensors"] != nil {
+                names = ["model.safetensors"]
+            } else {
+                throw PullFailure("\(repo)@\(revision) has safetensors files but neither model.safetensors nor \(ShardIndex.fileName)")
+            }
+            var files: [Manifest.File] = []
+            var shards: [ArrivingWeights.Shard] = []
+            for name in names {
+                guard let f = byPath[name] else {
+                    throw SafeTensorsError.missingShard(shard: name, folder: "\(repo)@\(revision)",
+                                                        firstTensor: index?.weightMap.first { $0.shard == name }?.tensor ?? "?")
+                }
+                files.append(f)
+                shards.append(try remoteHeader(f, repo: repo, commit: manifest.commit, client: client))
+            }
+            let arriving = try ArrivingWeights(folder: folder, shards: shards, index: index)
+            return PullSource(repo: repo, revision: revision, reason: reason, manifest: manifest, folder: folder, weightFiles: files,
+                              weights: arriving, arriving: arriving, format: "safetensors")
+        }
+        guard formats.pytorch else { throw PullFailure("\(repo)@\(revision) holds no safetensors and no PyTorch .bin weights") }
+        // PyTorch pickles have no header at a known place: they are downloaded first, then converted.
+        let bins = manifest.files.filter { $0.path.hasSuffix(".bin") && !$0.path.contains("/") }
+        return PullSource(repo: repo, revision: revision, reason: reason, manifest: manifest, folder: folder, weightFiles: [],
+                          weights: nil, arriving: nil, format: "pytorch", pendingBin: bins)
+    }
+
+    /// A local folder (a `--delta-base` given as a path): nothing to download.
+    static func local(folder: String) throws -> PullSource {
+        let repo = try RepoID(parsing: "local/model")  // a placeholder: local sources are never fetched
+        let manifest = Manifest(repo: repo, revision: "local", commit: String(repeating: "0", count: 40), files: [])
+        return PullSource(repo: repo, revision: "local", reason: nil, manifest: manifest, folder: folder, weightFiles: [],
+                          weights: try CheckpointWeights.open(folder: folder), arriving: nil, format: "local")
+    }
+
+    /// Opens the `.bin` shards once they are in the snapshot folder.
+    func openDownloaded() throws {
+        if weights == nil { weights = try CheckpointWeights.open(folder: folder) }
+    }
+
+    /// A shard's header from two ranged reads (bytes 0–7: the header length N; then bytes 8…8+N),
+    /// validated against the file size the tree API lists.
+    static func remoteHeader(_ f: Manifest.File, repo: RepoID, commit: String, client: HubClient) throws -> ArrivingWeights.Shard {
+        guard f.size >= 8 else { throw SafeTensorsError.headerTooSmall(path: f.path, fileSize: UInt64(max(0, f.size))) }
+        let lengthBytes = try client.read(f.path, in: repo, revision: commit, range: 0..<8)
+        let n = lengthBytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard n <= SafeTensorsHeader.maxHeaderLength else { throw SafeTensorsError.headerTooLarge(path: f.path, length: n) }
+        guard 8 + n <= UInt64(f.size) else { throw SafeTensorsError.invalidHeaderLength(path: f.path, length: n, fileSize: UInt64(f.size)) }
+        let rest = n == 0 ? [] : try client.read(f.path, in: repo, revision: commit, range: 8..<Int64(8 + n))
+        let prefix = lengthBytes + rest
+        let header = try prefix.withUnsafeBytes { try SafeTensorsHeader.parse($0, fileSize: UInt64(f.size), path: "\(repo)/\(f.path)") }
+        return ArrivingWeights.Shard(name: f.path, fileSize: UInt64(f.size), header: header)
+    }
+}
+
+/// A `pull` failure that is not a usage error (exit 1, message as given).
+struct PullFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
