@@ -50,6 +50,22 @@ public final class MappedFile: @unchecked Sendable {
         base = UnsafeRawPointer(p)
     }
 
+    /// An anonymous read-only mapping holding a copy of `bytes`, named `name` in messages: lets
+    /// file readers run on data that never was a file (fuzzing, tests).
+    public init(copying bytes: UnsafeRawBufferPointer, name: String) throws {
+        path = name
+        size = UInt64(bytes.count)
+        guard bytes.count > 0 else {
+            base = nil
+            return
+        }
+        let p = mmap(nil, bytes.count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let p, p != MAP_FAILED else { throw MappedFileError.cannotMap(path: name, errno: errno) }
+        p.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        mprotect(p, bytes.count, PROT_READ)
+        base = UnsafeRawPointer(p)
+    }
+
     deinit {
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), Int(size)) }
     }

@@ -1,0 +1,16 @@
+// libFuzzer target: the PyTorch zip reader and the restricted pickle machine. Built by scripts/fuzz.
+import PyTorchCheckpoint
+import TensorCore
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzTorchCheckpoint(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard let file = try? MappedFile(copying: UnsafeRawBufferPointer(start: data, count: size), name: "<fuzz>") else { return 0 }
+    if let checkpoint = try? TorchCheckpoint(file: file) {
+        // Every accepted tensor must lie inside the input, and reading it must not trap.
+        for t in checkpoint.tensors {
+            if t.end > file.size { fatalError("accepted an out-of-bounds tensor") }
+            _ = try? checkpoint.view(t.name).floats()
+        }
+    }
+    return 0
+}
