@@ -78,6 +78,13 @@ extension Verifier {
                 reference.release(t)
             }
         }
+        // Read-ahead of what comes next on both sides while the current block computes.
+        func prefetch(_ tensors: [LlamaTensor]) {
+            for t in tensors where !t.isVector {
+                (try? reference.checkedMatrix(t))?.adviseWillNeed()
+                (try? candidate.checkedMatrix(t))?.adviseWillNeed()
+            }
+        }
         func timed<R>(_ seconds: inout Double, _ body: () throws -> R) rethrows -> R {
             let t0 = Date()
             defer { seconds += Date().timeIntervalSince(t0) }
@@ -89,12 +96,14 @@ extension Verifier {
         let candForward = try timed(&r.candidateSeconds) { try LlamaForward(weights: candidate) }
         var refBatch = try timed(&r.referenceSeconds) { try refForward?.embed(plan.chunks) }
         var candBatch = try timed(&r.candidateSeconds) { try candForward.embed(plan.chunks) }
+        prefetch(LlamaTensor.block(0))
         try compare([.embedding])
         let scratch = candForward.makeScratch(for: candBatch)
         var refHidden: [[Float]] = cached?.hiddenStates ?? []
 
         for l in 0..<c.layers {
             progress("block \(l + 1)/\(c.layers)")
+            prefetch(l + 1 < c.layers ? LlamaTensor.block(l + 1) : [.output])
             try compare(LlamaTensor.block(l))
             if let f = refForward, var batch = refBatch {
                 refBatch = nil // one owner of the activations while the block updates them in place
