@@ -65,6 +65,35 @@ struct StreamingTests {
         }
     }
 
+    @Test("a PyTorch .bin reference streams to the same report as the safetensors it holds")
+    func binReference() throws {
+        let model = try Model()
+        let tokens = try model.tokens
+        let binFolder = model.dir + "/bin"
+        try FileManager.default.createDirectory(atPath: binFolder, withIntermediateDirectories: true)
+        for f in ["config.json", "tokenizer.json"] { try FileManager.default.copyItem(atPath: model.folder + "/" + f, toPath: binFolder + "/" + f) }
+        let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/python").path
+        try Python.run("""
+        import collections, glob, sys
+        sys.path.insert(0, sys.argv[1])
+        import torchsave
+        from safetensors.numpy import load_file
+        t = collections.OrderedDict()
+        for f in sorted(glob.glob(sys.argv[2] + "/*.safetensors")):
+            for k, v in load_file(f).items(): t[k] = ("F16", v)
+        torchsave.save(t, sys.argv[3] + "/pytorch_model.bin")
+        """, arguments: [scripts, model.folder, binFolder])
+        let path = try GGUFMaker.make(from: model.folder, type: "q4_0", in: model.dir, name: "q4")
+        let fromBin = try SafeTensorsWeights(folder: binFolder)
+        #expect(fromBin.model.shardNames == ["pytorch_model.bin"])
+        let a = try Verifier.verify(candidate: GGUFWeights(path: path), reference: fromBin, tokens: tokens, options: Self.options(stream: true))
+        let b = try Verifier.verify(candidate: GGUFWeights(path: path), reference: SafeTensorsWeights(folder: model.folder), tokens: tokens,
+                                    options: Self.options(stream: true))
+        Self.expectSame(a, b, ".bin vs safetensors reference")
+        #expect(a.passed, "\(a.failures)")
+    }
+
     @Test("a batch of sequences advanced block by block equals each sequence run alone, bit for bit")
     func batchEqualsSingle() throws {
         let model = try Model(layers: 2)
