@@ -142,9 +142,7 @@ public final class LlamaForward: @unchecked Sendable {
         let qDim = c.heads * hd, kvDim = c.kvHeads * hd
         let layout = weights.ropeLayout
         func multiply(_ input: [Float], _ t: LlamaTensor, into out: inout [Float]) throws {
-            let w = try weights.checkedMatrix(t)
-            MatMul.multiply(input, tokens: N, w, into: &out, threads: threads)
-            if releaseWeights { weights.release(t) }
+            try self.multiply(input, tokens: N, t, into: &out, threads: threads, releaseWeights: releaseWeights)
         }
         Kernels.rmsNorm(batch.x, attnNorms[l], tokens: N, eps: c.rmsNormEps, into: &s.a)
         try multiply(s.a, .q(l), into: &s.q)
@@ -175,6 +173,17 @@ public final class LlamaForward: @unchecked Sendable {
         Kernels.add(&batch.x, s.tmp, count: N * D)
     }
 
+    /// `x · wᵀ`; with `releaseWeights`, band by band, each band's pages released once multiplied.
+    private func multiply(_ x: [Float], tokens: Int, _ t: LlamaTensor, into y: inout [Float], threads: Int, releaseWeights: Bool) throws {
+        let w = try weights.checkedMatrix(t)
+        guard releaseWeights else { return MatMul.multiply(x, tokens: tokens, w, into: &y, threads: threads) }
+        for band in w.bands(multipleOf: MatMul.tile) {
+            MatMul.multiply(x, tokens: tokens, w, rows: band, into: &y, threads: threads)
+            weights.release(t, rows: band)
+        }
+        weights.release(t)
+    }
+
     /// Final RMSNorm and the output matrix: float32 logits `[sequences · length, vocab]`.
     public func logits(_ batch: ForwardBatch, scratch s: ForwardScratch, threads: Int, releaseWeights: Bool = false) throws -> [Float] {
         let c = config
@@ -182,10 +191,8 @@ public final class LlamaForward: @unchecked Sendable {
             throw VerificationError.badBatch("scratch for \(s.sequences) × \(s.length) tokens, batch of \(batch.sequences) × \(batch.length)")
         }
         Kernels.rmsNorm(batch.x, outputNorm, tokens: batch.tokens, eps: c.rmsNormEps, into: &s.a)
-        let output = try weights.checkedMatrix(.output)
         var logits = [Float](repeating: 0, count: batch.tokens * c.vocabSize)
-        MatMul.multiply(s.a, tokens: batch.tokens, output, into: &logits, threads: threads)
-        if releaseWeights { weights.release(.output) }
+        try multiply(s.a, tokens: batch.tokens, .output, into: &logits, threads: threads, releaseWeights: releaseWeights)
         return logits
     }
 }

@@ -84,10 +84,13 @@ public protocol LlamaWeightSource: Sendable {
     /// `/usr/bin/time` counts it, file pages included) stays at what is in use. The tensor stays
     /// readable: a later read faults its pages in again. Matrices handed out remain valid.
     func release(_ tensor: LlamaTensor)
+    /// Drops the mapped pages of rows `rows` of a matrix (a band that has been consumed).
+    func release(_ tensor: LlamaTensor, rows: Range<Int>)
 }
 
 extension LlamaWeightSource {
     public func release(_ tensor: LlamaTensor) {}
+    public func release(_ tensor: LlamaTensor, rows: Range<Int>) {}
 }
 
 extension LlamaWeightSource {

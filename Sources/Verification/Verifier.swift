@@ -142,8 +142,9 @@ public enum Verifier {
         }
     }
 
+    /// One tensor's error. With `release`, each band of rows is released on both sides once compared.
     static func compareTensor(_ t: LlamaTensor, candidate: any LlamaWeightSource, reference: any LlamaWeightSource,
-                              threads: Int) throws -> (comparison: TensorComparison, storage: WeightStorage?)? {
+                              threads: Int, release: Bool = false) throws -> (comparison: TensorComparison, storage: WeightStorage?)? {
         if t.isVector {
             let a = try reference.checkedVector(t), b = try candidate.checkedVector(t)
             let e = TensorCompare.compare(reference: a, candidate: b)
@@ -160,7 +161,11 @@ public enum Verifier {
         if candidate.ropeLayout != reference.ropeLayout, t == .q(layerOf(t) ?? -1) || t == .k(layerOf(t) ?? -1) {
             permute = candidate.config.headDim
         }
-        let e = TensorCompare.compare(reference: a, candidate: b, permuteHeadDim: permute, threads: threads)
+        let e = TensorCompare.compare(reference: a, candidate: b, permuteHeadDim: permute, threads: threads) { band in
+            guard release else { return }
+            candidate.release(t, rows: band)
+            reference.release(t, rows: band)
+        }
         let lim = Thresholds.forType(b.storage)
         let ok = e.relativeRMSE <= lim.relativeRMSE && e.cosine >= lim.cosine
         return (TensorComparison(name: t.ggufName, type: b.storage.rawValue, layer: layerOf(t), elements: e.count, rmse: e.rmse,

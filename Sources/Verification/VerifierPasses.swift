@@ -54,8 +54,9 @@ struct PassResults {
     var referenceSeconds = 0.0
     var candidateSeconds = 0.0
 
-    mutating func compare(_ t: LlamaTensor, candidate: any LlamaWeightSource, reference: any LlamaWeightSource, threads: Int) throws {
-        guard let c = try Verifier.compareTensor(t, candidate: candidate, reference: reference, threads: threads) else { return }
+    mutating func compare(_ t: LlamaTensor, candidate: any LlamaWeightSource, reference: any LlamaWeightSource, threads: Int,
+                          release: Bool = false) throws {
+        guard let c = try Verifier.compareTensor(t, candidate: candidate, reference: reference, threads: threads, release: release) else { return }
         tensors.append(c.comparison)
         if let s = c.storage, Thresholds.coarseness(s) > Thresholds.coarseness(coarsest) { coarsest = s }
     }
@@ -73,7 +74,7 @@ extension Verifier {
         let c = reference.config, D = c.hiddenSize, V = c.vocabSize, T = plan.contextSize, keep = plan.hiddenTokens
         func compare(_ tensors: [LlamaTensor]) throws {
             for t in tensors {
-                try r.compare(t, candidate: candidate, reference: reference, threads: plan.threads)
+                try r.compare(t, candidate: candidate, reference: reference, threads: plan.threads, release: true)
                 candidate.release(t)
                 reference.release(t)
             }

@@ -119,6 +119,30 @@ struct StreamingTests {
         }
     }
 
+    @Test("row bands cover a matrix in order, and a product computed band by band is bit-identical")
+    func bands() throws {
+        let model = try Model(layers: 1, hidden: 256, intermediate: 2048)
+        let path = try GGUFMaker.make(from: model.folder, type: "q8_0", in: model.dir, name: "q8")
+        for weights in [try SafeTensorsWeights(folder: model.folder) as any LlamaWeightSource, try GGUFWeights(path: path)] {
+            let w = try weights.checkedMatrix(.gate(0))
+            for m in [1, 16, 48] {
+                let b = w.bands(multipleOf: m)
+                #expect(b.first?.lowerBound == 0 && b.last?.upperBound == w.rows && zip(b, b.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+                #expect(b.dropLast().allSatisfy { $0.count % m == 0 })
+            }
+            let tokens = 7
+            var rng = SplitMix64(seed: 3)
+            let x = (0..<(tokens * w.cols)).map { _ in Float(rng.nextNormal()) }
+            var whole = [Float](repeating: 0, count: tokens * w.rows), banded = whole
+            MatMul.multiply(x, tokens: tokens, w, into: &whole, threads: 2)
+            for band in [0..<16, 16..<48, 48..<1000, 1000..<w.rows] {
+                MatMul.multiply(x, tokens: tokens, w, rows: band, into: &banded, threads: 2)
+                weights.release(.gate(0), rows: band)
+            }
+            #expect(whole == banded, "\(weights.sourceName)")
+        }
+    }
+
     @Test("a mismatched scratch or block index is an error, not a crash")
     func badBatch() throws {
         let model = try Model(layers: 1)
