@@ -79,8 +79,29 @@ public final class GGUFWeights: LlamaWeightSource, @unchecked Sendable {
         return try WeightMatrix(name: name, rows: Int(info.ne[1]), cols: Int(info.ne[0]), storage: storage, bytes: bytes, owner: file)
     }
 
+    /// Drops the tensor's pages from the mapping (`MADV_DONTNEED`; they stay in the page cache).
+    public func release(_ tensor: LlamaTensor) {
+        var name = tensor.ggufName
+        if tensor == .output, file.tensor(name) == nil { name = LlamaTensor.embedding.ggufName }
+        guard let info = file.tensor(name) else { return }
+        let start = file.dataStart.addingReportingOverflow(info.offset)
+        guard !start.overflow, start.partialValue < file.file.size else { return }
+        file.file.advise(.dontNeed, offset: start.partialValue, count: min(info.byteCount, file.file.size - start.partialValue))
+    }
+
+    public func release(_ tensor: LlamaTensor, rows: Range<Int>) {
+        var name = tensor.ggufName
+        if tensor == .output, file.tensor(name) == nil { name = LlamaTensor.embedding.ggufName }
+        guard let info = file.tensor(name), info.ne.count == 2, info.ne[1] > 0, rows.lowerBound >= 0, UInt64(rows.upperBound) <= info.ne[1] else { return }
+        let rowBytes = info.byteCount / info.ne[1]
+        let start = file.dataStart.addingReportingOverflow(info.offset + UInt64(rows.lowerBound) * rowBytes)
+        guard !start.overflow, start.partialValue < file.file.size else { return }
+        file.file.advise(.dontNeed, offset: start.partialValue, count: min(UInt64(rows.count) * rowBytes, file.file.size - start.partialValue))
+    }
+
     public func vector(_ tensor: LlamaTensor) throws -> [Float] {
         guard file.tensor(tensor.ggufName) != nil else { throw VerificationError.missingTensor(name: tensor.ggufName, source: file.path) }
+        defer { release(tensor) }
         do { return try file.floats(tensor.ggufName) } catch {
             throw VerificationError.unsupportedType(tensor: tensor.ggufName, type: "\(error)")
         }

@@ -24,10 +24,58 @@ public struct ForwardResult: Sendable {
     public var hiddenStates: [[Float]]
 }
 
-/// A Llama forward pass over a whole prompt at once (no KV cache), in float32, as transformers'
+/// The residual stream of a batch of sequences of equal length between blocks:
+/// `x: [sequences · length, hidden]`, sequence after sequence. Each sequence has positions
+/// 0..<length and attends only to itself.
+public struct ForwardBatch: Sendable {
+    public let sequences: Int
+    public let length: Int
+    public internal(set) var x: [Float]
+
+    /// Tokens in the batch (`sequences · length`).
+    public var tokens: Int { sequences * length }
+}
+
+/// Working buffers of a forward pass for one batch shape, reused from block to block.
+public final class ForwardScratch: @unchecked Sendable {
+    let sequences: Int, length: Int
+    var a: [Float], tmp: [Float], q: [Float], att: [Float], k: [Float], v: [Float], g: [Float], u: [Float]
+    /// cos/sin of positions 0..<length: `[length, hd/2]`.
+    let cos: [Float], sin: [Float]
+
+    init(config c: LlamaConfig, sequences: Int, length: Int, inverseFrequencies: [Float]) {
+        self.sequences = sequences
+        self.length = length
+        let n = sequences * length
+        a = [Float](repeating: 0, count: n * c.hiddenSize); tmp = a
+        q = [Float](repeating: 0, count: n * c.heads * c.headDim); att = q
+        k = [Float](repeating: 0, count: n * c.kvHeads * c.headDim); v = k
+        g = [Float](repeating: 0, count: n * c.intermediateSize); u = g
+        // angle = p · inv_freq[i] rounded to float32, as transformers does.
+        let half = c.headDim / 2
+        var cosT = [Float](repeating: 0, count: length * half), sinT = cosT
+        for p in 0..<length {
+            for i in 0..<half {
+                let angle = Float(p) * inverseFrequencies[i]
+                cosT[p * half + i] = Foundation.cos(angle)
+                sinT[p * half + i] = Foundation.sin(angle)
+            }
+        }
+        cos = cosT
+        sin = sinT
+    }
+}
+
+/// A Llama forward pass over whole prompts at once (no KV cache), in float32, as transformers'
 /// `LlamaForCausalLM` computes it (eager attention; see docs/verify.md):
 /// embedding → per block [RMSNorm → Q,K,V → RoPE → causal GQA softmax → O → residual;
 /// RMSNorm → SwiGLU MLP → residual] → final RMSNorm → lm_head (or tied embedding).
+///
+/// `run` does all of it for one sequence. `embed`, `block` and `logits` do it one stage at a time
+/// over a batch of sequences, so a caller can stream a model block by block (hold one block's
+/// weights, release them, go on: see `Verifier`). Matrix products treat the batch as one matrix of
+/// tokens; every output element is the same chain of float operations whatever the batch, so a
+/// sequence gets bit-identical results alone or batched.
 public final class LlamaForward: @unchecked Sendable {
     public let weights: any LlamaWeightSource
     public let config: LlamaConfig
@@ -50,63 +98,101 @@ public final class LlamaForward: @unchecked Sendable {
 
     /// Runs the model on `tokens` (positions 0..<T) and returns the logits of every position.
     public func run(_ tokens: [Int], options: ForwardOptions = ForwardOptions()) throws -> ForwardResult {
-        let c = config
-        let T = tokens.count
-        guard T > 0 else { throw VerificationError.noTokens }
-        for t in tokens where t < 0 || t >= c.vocabSize { throw VerificationError.tokenOutOfRange(token: t, vocabulary: c.vocabSize) }
-        let D = c.hiddenSize, hd = c.headDim, qDim = c.heads * hd, kvDim = c.kvHeads * hd, F = c.intermediateSize
-        let threads = options.threads
-
-        let embedding = try weights.checkedMatrix(.embedding)
-        var x = [Float](repeating: 0, count: T * D)
-        x.withUnsafeMutableBufferPointer { xp in
-            for (i, tok) in tokens.enumerated() { embedding.decodeRow(tok, into: xp.baseAddress! + i * D) }
+        var batch = try embed([tokens])
+        let scratch = makeScratch(for: batch)
+        let keep = min(tokens.count, options.hiddenStateTokens)
+        var hidden: [[Float]] = []
+        for l in 0..<config.layers {
+            try block(l, &batch, scratch: scratch, threads: options.threads)
+            if keep > 0 { hidden.append(Array(batch.x[0..<(keep * config.hiddenSize)])) }
         }
+        let logits = try self.logits(batch, scratch: scratch, threads: options.threads)
+        return ForwardResult(tokens: tokens.count, vocabSize: config.vocabSize, hiddenSize: config.hiddenSize, logits: logits, hiddenStates: hidden)
+    }
 
-        // cos/sin: [T, hd/2], angle = p · inv_freq[i] rounded to float32 as transformers does.
-        let half = hd / 2
-        var cosT = [Float](repeating: 0, count: T * half), sinT = cosT
-        for p in 0..<T {
-            for i in 0..<half {
-                let angle = Float(p) * inverseFrequencies[i]
-                cosT[p * half + i] = Foundation.cos(angle)
-                sinT[p * half + i] = Foundation.sin(angle)
+    /// Buffers for passes over batches shaped like `batch`.
+    public func makeScratch(for batch: ForwardBatch) -> ForwardScratch {
+        ForwardScratch(config: config, sequences: batch.sequences, length: batch.length, inverseFrequencies: inverseFrequencies)
+    }
+
+    /// The embedding rows of every token: sequences of equal, non-zero length. Touches only the
+    /// rows of the tokens given.
+    public func embed(_ sequences: [[Int]]) throws -> ForwardBatch {
+        let c = config, D = c.hiddenSize
+        guard let T = sequences.first?.count, T > 0, sequences.allSatisfy({ $0.count == T }) else { throw VerificationError.noTokens }
+        for s in sequences { for t in s where t < 0 || t >= c.vocabSize { throw VerificationError.tokenOutOfRange(token: t, vocabulary: c.vocabSize) } }
+        let embedding = try weights.checkedMatrix(.embedding)
+        var x = [Float](repeating: 0, count: sequences.count * T * D)
+        x.withUnsafeMutableBufferPointer { xp in
+            for (i, tok) in sequences.joined().enumerated() { embedding.decodeRow(tok, into: xp.baseAddress! + i * D) }
+        }
+        return ForwardBatch(sequences: sequences.count, length: T, x: x)
+    }
+
+    /// Applies block `l` to every sequence of the batch. With `releaseWeights`, each matrix is
+    /// handed back to the weight source (`LlamaWeightSource.release`) as soon as it has been
+    /// multiplied, so at most one matrix of the block is resident at a time.
+    public func block(_ l: Int, _ batch: inout ForwardBatch, scratch s: ForwardScratch, threads: Int, releaseWeights: Bool = false) throws {
+        let c = config
+        guard l >= 0, l < c.layers else { throw VerificationError.badBatch("block \(l) of a \(c.layers)-block model") }
+        guard s.sequences == batch.sequences, s.length == batch.length else {
+            throw VerificationError.badBatch("scratch for \(s.sequences) × \(s.length) tokens, batch of \(batch.sequences) × \(batch.length)")
+        }
+        let N = batch.tokens, T = batch.length, D = c.hiddenSize, hd = c.headDim, F = c.intermediateSize
+        let qDim = c.heads * hd, kvDim = c.kvHeads * hd
+        let layout = weights.ropeLayout
+        func multiply(_ input: [Float], _ t: LlamaTensor, into out: inout [Float]) throws {
+            try self.multiply(input, tokens: N, t, into: &out, threads: threads, releaseWeights: releaseWeights)
+        }
+        Kernels.rmsNorm(batch.x, attnNorms[l], tokens: N, eps: c.rmsNormEps, into: &s.a)
+        try multiply(s.a, .q(l), into: &s.q)
+        try multiply(s.a, .k(l), into: &s.k)
+        try multiply(s.a, .v(l), into: &s.v)
+        s.q.withUnsafeMutableBufferPointer { q in
+            s.k.withUnsafeMutableBufferPointer { k in
+                s.v.withUnsafeBufferPointer { v in
+                    s.att.withUnsafeMutableBufferPointer { att in
+                        for i in 0..<batch.sequences {
+                            let qs = q.baseAddress! + i * T * qDim, ks = k.baseAddress! + i * T * kvDim
+                            Kernels.rope(qs, tokens: T, heads: c.heads, headDim: hd, cos: s.cos, sin: s.sin, layout: layout)
+                            Kernels.rope(ks, tokens: T, heads: c.kvHeads, headDim: hd, cos: s.cos, sin: s.sin, layout: layout)
+                            Kernels.attention(q: qs, k: ks, v: v.baseAddress! + i * T * kvDim, tokens: T, heads: c.heads, kvHeads: c.kvHeads,
+                                              headDim: hd, into: att.baseAddress! + i * T * qDim, threads: threads)
+                        }
+                    }
+                }
             }
         }
+        try multiply(s.att, .o(l), into: &s.tmp)
+        Kernels.add(&batch.x, s.tmp, count: N * D)
+        Kernels.rmsNorm(batch.x, ffnNorms[l], tokens: N, eps: c.rmsNormEps, into: &s.a)
+        try multiply(s.a, .gate(l), into: &s.g)
+        try multiply(s.a, .up(l), into: &s.u)
+        Kernels.swiglu(&s.g, s.u, count: N * F)
+        try multiply(s.g, .down(l), into: &s.tmp)
+        Kernels.add(&batch.x, s.tmp, count: N * D)
+    }
 
-        var a = [Float](repeating: 0, count: T * D), tmp = a
-        var q = [Float](repeating: 0, count: T * qDim), att = q
-        var k = [Float](repeating: 0, count: T * kvDim), v = k
-        var g = [Float](repeating: 0, count: T * F), u = g
-        var hidden: [[Float]] = []
-        let keep = min(T, options.hiddenStateTokens)
-
-        for l in 0..<c.layers {
-            let wq = try weights.checkedMatrix(.q(l)), wk = try weights.checkedMatrix(.k(l)), wv = try weights.checkedMatrix(.v(l))
-            let wo = try weights.checkedMatrix(.o(l)), wg = try weights.checkedMatrix(.gate(l))
-            let wu = try weights.checkedMatrix(.up(l)), wd = try weights.checkedMatrix(.down(l))
-            Kernels.rmsNorm(x, attnNorms[l], tokens: T, eps: c.rmsNormEps, into: &a)
-            MatMul.multiply(a, tokens: T, wq, into: &q, threads: threads)
-            MatMul.multiply(a, tokens: T, wk, into: &k, threads: threads)
-            MatMul.multiply(a, tokens: T, wv, into: &v, threads: threads)
-            Kernels.rope(&q, tokens: T, heads: c.heads, headDim: hd, cos: cosT, sin: sinT, layout: weights.ropeLayout)
-            Kernels.rope(&k, tokens: T, heads: c.kvHeads, headDim: hd, cos: cosT, sin: sinT, layout: weights.ropeLayout)
-            Kernels.attention(q: q, k: k, v: v, tokens: T, heads: c.heads, kvHeads: c.kvHeads, headDim: hd, into: &att, threads: threads)
-            MatMul.multiply(att, tokens: T, wo, into: &tmp, threads: threads)
-            Kernels.add(&x, tmp, count: T * D)
-            Kernels.rmsNorm(x, ffnNorms[l], tokens: T, eps: c.rmsNormEps, into: &a)
-            MatMul.multiply(a, tokens: T, wg, into: &g, threads: threads)
-            MatMul.multiply(a, tokens: T, wu, into: &u, threads: threads)
-            Kernels.swiglu(&g, u, count: T * F)
-            MatMul.multiply(g, tokens: T, wd, into: &tmp, threads: threads)
-            Kernels.add(&x, tmp, count: T * D)
-            if keep > 0 { hidden.append(Array(x[0..<(keep * D)])) }
+    /// `x · wᵀ`; with `releaseWeights`, band by band, each band's pages released once multiplied.
+    private func multiply(_ x: [Float], tokens: Int, _ t: LlamaTensor, into y: inout [Float], threads: Int, releaseWeights: Bool) throws {
+        let w = try weights.checkedMatrix(t)
+        guard releaseWeights else { return MatMul.multiply(x, tokens: tokens, w, into: &y, threads: threads) }
+        for band in w.bands(multipleOf: MatMul.tile) {
+            MatMul.multiply(x, tokens: tokens, w, rows: band, into: &y, threads: threads)
+            weights.release(t, rows: band)
         }
+        weights.release(t)
+    }
 
-        Kernels.rmsNorm(x, outputNorm, tokens: T, eps: c.rmsNormEps, into: &a)
-        let output = try weights.checkedMatrix(.output)
-        var logits = [Float](repeating: 0, count: T * c.vocabSize)
-        MatMul.multiply(a, tokens: T, output, into: &logits, threads: threads)
-        return ForwardResult(tokens: T, vocabSize: c.vocabSize, hiddenSize: D, logits: logits, hiddenStates: hidden)
+    /// Final RMSNorm and the output matrix: float32 logits `[sequences · length, vocab]`.
+    public func logits(_ batch: ForwardBatch, scratch s: ForwardScratch, threads: Int, releaseWeights: Bool = false) throws -> [Float] {
+        let c = config
+        guard s.sequences == batch.sequences, s.length == batch.length else {
+            throw VerificationError.badBatch("scratch for \(s.sequences) × \(s.length) tokens, batch of \(batch.sequences) × \(batch.length)")
+        }
+        Kernels.rmsNorm(batch.x, outputNorm, tokens: batch.tokens, eps: c.rmsNormEps, into: &s.a)
+        var logits = [Float](repeating: 0, count: batch.tokens * c.vocabSize)
+        try multiply(s.a, tokens: batch.tokens, .output, into: &logits, threads: threads, releaseWeights: releaseWeights)
+        return logits
     }
 }

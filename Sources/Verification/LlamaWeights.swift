@@ -45,8 +45,13 @@ public enum LlamaTensor: Hashable, Sendable, CustomStringConvertible {
     /// Every tensor a model with `layers` blocks has (output last; it may be tied).
     public static func all(layers: Int) -> [LlamaTensor] {
         var list: [LlamaTensor] = [.embedding]
-        for i in 0..<layers { list += [.attnNorm(i), .q(i), .k(i), .v(i), .o(i), .ffnNorm(i), .gate(i), .up(i), .down(i)] }
+        for i in 0..<layers { list += block(i) }
         return list + [.outputNorm, .output]
+    }
+
+    /// The tensors of block `i`, in the order `all` lists them.
+    public static func block(_ i: Int) -> [LlamaTensor] {
+        [.attnNorm(i), .q(i), .k(i), .v(i), .o(i), .ffnNorm(i), .gate(i), .up(i), .down(i)]
     }
 
     public var isVector: Bool {
@@ -75,6 +80,17 @@ public protocol LlamaWeightSource: Sendable {
     func matrix(_ tensor: LlamaTensor) throws -> WeightMatrix
     /// A 1-D tensor widened to float32.
     func vector(_ tensor: LlamaTensor) throws -> [Float]
+    /// Drops the mapped pages of a tensor that has been consumed, so the resident set (as
+    /// `/usr/bin/time` counts it, file pages included) stays at what is in use. The tensor stays
+    /// readable: a later read faults its pages in again. Matrices handed out remain valid.
+    func release(_ tensor: LlamaTensor)
+    /// Drops the mapped pages of rows `rows` of a matrix (a band that has been consumed).
+    func release(_ tensor: LlamaTensor, rows: Range<Int>)
+}
+
+extension LlamaWeightSource {
+    public func release(_ tensor: LlamaTensor) {}
+    public func release(_ tensor: LlamaTensor, rows: Range<Int>) {}
 }
 
 extension LlamaWeightSource {

@@ -8,9 +8,14 @@
 enum MatMul {
     static let tile = 16
 
-    static func multiply(_ x: UnsafePointer<Float>, tokens: Int, _ w: WeightMatrix, into y: UnsafeMutablePointer<Float>, threads: Int) {
+    /// `band`: compute only the output columns of these weight rows (default: all); the other
+    /// outputs are left as they are. Each output element is the same whatever the band.
+    static func multiply(_ x: UnsafePointer<Float>, tokens: Int, _ w: WeightMatrix, rows band: Range<Int>? = nil,
+                         into y: UnsafeMutablePointer<Float>, threads: Int) {
         let xs = SendableConstPointer(x), ys = SendablePointer(y)
-        let tiles = (w.rows + tile - 1) / tile
+        let range = (band ?? 0..<w.rows).clamped(to: 0..<w.rows)
+        guard !range.isEmpty else { return }
+        let tiles = (range.count + tile - 1) / tile
         let queue = WorkQueue(count: tiles)
         runWorkers(min(threads, tiles)) { _, _ in
             let k = w.cols
@@ -18,8 +23,8 @@ enum MatMul {
             let tileT = UnsafeMutablePointer<Float>.allocate(capacity: k * tile)
             defer { row.deallocate(); tileT.deallocate() }
             while let t = queue.next() {
-                let r0 = t * tile
-                let nr = min(tile, w.rows - r0)
+                let r0 = range.lowerBound + t * tile
+                let nr = min(tile, range.upperBound - r0)
                 for r in 0..<tile {
                     if r < nr {
                         w.decodeRow(r0 + r, into: row)

@@ -32,11 +32,29 @@ public final class SafeTensorsWeights: LlamaWeightSource, @unchecked Sendable {
         return try WeightMatrix(name: name, rows: Int(view.shape[0]), cols: Int(view.shape[1]), storage: storage, bytes: view.bytes, owner: model)
     }
 
+    /// Hands the tensor's view back to the weight source, which drops its pages (`WeightSource.release`).
+    public func release(_ tensor: LlamaTensor) {
+        var name = tensor.hfName
+        if tensor == .output, config.tieWordEmbeddings || model.entry(name) == nil { name = LlamaTensor.embedding.hfName }
+        guard let view = try? model.view(name) else { return }
+        model.release(view)
+    }
+
+    public func release(_ tensor: LlamaTensor, rows: Range<Int>) {
+        var name = tensor.hfName
+        if tensor == .output, config.tieWordEmbeddings || model.entry(name) == nil { name = LlamaTensor.embedding.hfName }
+        guard let view = try? model.view(name), view.shape.count == 2, view.shape[0] > 0, rows.lowerBound >= 0,
+              UInt64(rows.upperBound) <= view.shape[0] else { return }
+        let rowBytes = view.info.byteCount / view.shape[0]
+        model.release(view, bytes: UInt64(rows.lowerBound) * rowBytes..<UInt64(rows.upperBound) * rowBytes)
+    }
+
     public func vector(_ tensor: LlamaTensor) throws -> [Float] {
         let view: TensorView
         do { view = try model.view(tensor.hfName) } catch {
             throw VerificationError.missingTensor(name: tensor.hfName, source: model.folder)
         }
+        defer { model.release(view) }
         do { return try view.floats() } catch {
             throw VerificationError.unsupportedType(tensor: tensor.hfName, type: view.dtype.rawValue)
         }

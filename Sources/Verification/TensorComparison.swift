@@ -51,9 +51,25 @@ enum TensorCompare {
         return h * hd + (w % 2) * (hd / 2) + w / 2
     }
 
-    /// Compares every row of `candidate` with its source row of `reference`, row-parallel.
-    static func compare(reference: WeightMatrix, candidate: WeightMatrix, permuteHeadDim: Int?, threads: Int) -> ErrorAccumulator {
-        let rows = candidate.rows, cols = candidate.cols
+    /// Compares every row of `candidate` with its source row of `reference`, band by band (a
+    /// band's sums merged in worker order, the bands in row order), calling `bandDone` after each
+    /// band so its pages can be released. Bands are whole heads, so a permuted row's source lies
+    /// in the same band.
+    static func compare(reference: WeightMatrix, candidate: WeightMatrix, permuteHeadDim: Int?, threads: Int,
+                        bandDone: (Range<Int>) -> Void = { _ in }) -> ErrorAccumulator {
+        var total = ErrorAccumulator()
+        // Bands sized by the side with the wider rows (the float original, usually).
+        let wider = reference.storage.rowBytes(cols: reference.cols) >= candidate.storage.rowBytes(cols: candidate.cols) ? reference : candidate
+        for band in wider.bands(multipleOf: permuteHeadDim ?? 1) {
+            total.merge(compare(reference: reference, candidate: candidate, permuteHeadDim: permuteHeadDim, threads: threads, rows: band))
+            bandDone(band)
+        }
+        return total
+    }
+
+    /// Compares rows `band` of `candidate` with their source rows of `reference`, row-parallel.
+    static func compare(reference: WeightMatrix, candidate: WeightMatrix, permuteHeadDim: Int?, threads: Int, rows band: Range<Int>) -> ErrorAccumulator {
+        let rows = band.count, first = band.lowerBound, cols = candidate.cols
         let parts = UnsafeMutablePointer<ErrorAccumulator>.allocate(capacity: max(1, threads))
         parts.initialize(repeating: ErrorAccumulator(), count: max(1, threads))
         defer { parts.deallocate() }
@@ -62,7 +78,7 @@ enum TensorCompare {
             let a = UnsafeMutablePointer<Float>.allocate(capacity: cols), b = UnsafeMutablePointer<Float>.allocate(capacity: cols)
             defer { a.deallocate(); b.deallocate() }
             var acc = ErrorAccumulator()
-            for r in (rows * worker / workers)..<(rows * (worker + 1) / workers) {
+            for r in (first + rows * worker / workers)..<(first + rows * (worker + 1) / workers) {
                 let src = permuteHeadDim.map { permutedSourceRow(r, headDim: $0) } ?? r
                 reference.decodeRow(src, into: a)
                 candidate.decodeRow(r, into: b)

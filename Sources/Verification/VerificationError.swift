@@ -10,6 +10,8 @@ public enum VerificationError: Error, CustomStringConvertible {
     case noReference(String)
     case io(path: String, reason: String)
     case cacheCorrupt(path: String, reason: String)
+    /// A staged forward pass was called with mismatched parts (a programming error in the caller).
+    case badBatch(String)
 
     public var description: String {
         switch self {
@@ -33,6 +35,8 @@ public enum VerificationError: Error, CustomStringConvertible {
             return "\(path): \(reason)"
         case let .cacheCorrupt(path, reason):
             return "reference cache \(path) is unusable (\(reason)); delete it and run again"
+        case let .badBatch(reason):
+            return "forward pass: \(reason); use a scratch made by makeScratch(for:) for this batch and a block index below the layer count"
         }
     }
 }

@@ -15,6 +15,10 @@ public struct VerifyOptions: Sendable {
     public var referenceIdentity: String = ""
     /// Whether chunk starts get the BOS token (llama-perplexity does this when the vocab adds BOS).
     public var bosTokenID: Int?
+    /// Advance both passes one block at a time over all chunks, releasing each block's weights
+    /// once used (memory flat in the layer count: the way to verify a 70B model). `false` runs
+    /// each pass over the whole model chunk by chunk; the report is the same either way.
+    public var streamLayers: Bool = true
 
     public init() {}
 }
@@ -24,43 +28,13 @@ public struct VerifyOptions: Sendable {
 public enum Verifier {
     public static func verify(candidate: any LlamaWeightSource, reference: any LlamaWeightSource, tokens allTokens: [Int],
                               options: VerifyOptions, progress: (String) -> Void = { _ in }) throws -> VerifyReport {
-        var failures: [String] = []
-        let rc = reference.config, cc = candidate.config
-        let dims: [(String, Int, Int)] = [
-            ("hidden_size", rc.hiddenSize, cc.hiddenSize), ("intermediate_size", rc.intermediateSize, cc.intermediateSize),
-            ("layers", rc.layers, cc.layers), ("heads", rc.heads, cc.heads), ("kv heads", rc.kvHeads, cc.kvHeads),
-            ("head_dim", rc.headDim, cc.headDim), ("vocab", rc.vocabSize, cc.vocabSize),
-        ]
-        for (name, a, b) in dims where a != b { failures.append("\(name) is \(b) in the file but \(a) in the reference") }
-        if abs(rc.rmsNormEps - cc.rmsNormEps) > rc.rmsNormEps * 1e-3 { failures.append("rms_norm_eps is \(cc.rmsNormEps) in the file but \(rc.rmsNormEps) in the reference") }
-        if abs(rc.ropeTheta - cc.ropeTheta) > rc.ropeTheta * 1e-6 { failures.append("rope_theta is \(cc.ropeTheta) in the file but \(rc.ropeTheta) in the reference") }
-        let freqR = rc.inverseFrequencies(), freqC = cc.inverseFrequencies()
-        if failures.isEmpty, zip(freqR, freqC).contains(where: { abs($0 - $1) > 1e-6 * max(abs($0), 1e-30) }) {
-            failures.append("rope scaling differs between the file and the reference")
-        }
-
-        // Per tensor.
-        progress("comparing tensors")
-        var tensors: [TensorComparison] = []
-        var coarsest = WeightStorage.f32
-        if failures.isEmpty {
-            for t in LlamaTensor.all(layers: rc.layers) {
-                if let c = try compareTensor(t, candidate: candidate, reference: reference, threads: options.threads) {
-                    tensors.append(c.comparison)
-                    if let s = c.storage, Thresholds.coarseness(s) > Thresholds.coarseness(coarsest) { coarsest = s }
-                }
-            }
-        }
-        for t in tensors where !t.passed {
-            failures.append(String(format: "%@ (%@): relative RMSE %.4g (limit %.4g), cosine %.6f (limit %.6f)",
-                                   t.name, t.type, t.relativeRMSE, t.limitRelativeRMSE, t.cosine, t.limitCosine))
-        }
-        let limits = Thresholds.forType(coarsest)
-        var report = VerifyReport(candidate: candidate.sourceName, reference: reference.sourceName, fileType: coarsest.rawValue,
-                                  thresholds: limits, tensors: tensors, hiddenDrift: [], hiddenTokens: 0, logits: nil,
+        let rc = reference.config
+        let failures = configMismatches(reference: rc, candidate: candidate.config)
+        var report = VerifyReport(candidate: candidate.sourceName, reference: reference.sourceName, fileType: WeightStorage.f32.rawValue,
+                                  thresholds: Thresholds.forType(.f32), tensors: [], hiddenDrift: [], hiddenTokens: 0, logits: nil,
                                   logitsJudged: false, referenceFromCache: false, referenceSeconds: 0, candidateSeconds: 0,
-                                  candidateTokensPerSecond: 0, driftLimit: limits.hiddenDrift, failures: failures)
-        guard failures.isEmpty || !tensors.isEmpty else { return report }
+                                  candidateTokensPerSecond: 0, driftLimit: Thresholds.forType(.f32).hiddenDrift, failures: failures)
+        guard failures.isEmpty else { return report }
 
         // Chunks as llama-perplexity cuts them.
         let tokens = Array(allTokens.prefix(options.maxTokens))
@@ -72,68 +46,33 @@ public enum Verifier {
             if let bos = options.bosTokenID { chunk[0] = bos }
             chunks.append(chunk)
         }
-        let firstScored = ctx / 2
-        let keep = min(ctx, options.hiddenStateTokens)
-        let key = "v1|\(options.referenceIdentity)|\(reference.sourceName)|\(chunks)|\(keep)"
+        let plan = PassPlan(chunks: chunks, firstScored: ctx / 2, hiddenTokens: min(ctx, options.hiddenStateTokens), threads: options.threads)
+        let key = "v1|\(options.referenceIdentity)|\(reference.sourceName)|\(chunks)|\(plan.hiddenTokens)"
+        var cached: ReferenceRun?
+        if let c = options.cache?.load(key: key), c.chunks == chunks, c.vocabSize == rc.vocabSize { cached = c }
 
-        // Reference pass (cached).
-        var ref: ReferenceRun
-        let t0 = Date()
-        if let cached = options.cache?.load(key: key), cached.chunks == chunks, cached.vocabSize == rc.vocabSize {
-            ref = cached
-            report.referenceFromCache = true
-        } else {
-            progress("reference forward pass (\(chunks.count) × \(ctx) tokens)")
-            let forward = try LlamaForward(weights: reference)
-            var logProbs: [[Float]] = []
-            var hidden: [[Float]] = []
-            for (i, chunk) in chunks.enumerated() {
-                let r = try forward.run(chunk, options: ForwardOptions(threads: options.threads, hiddenStateTokens: i == 0 ? keep : 0))
-                if i == 0 { hidden = r.hiddenStates }
-                logProbs.append(scoredLogProbs(r, firstScored: firstScored))
-            }
-            ref = ReferenceRun(chunks: chunks, firstScored: firstScored, vocabSize: rc.vocabSize, logProbs: logProbs, hiddenStates: hidden, hiddenTokens: keep)
-            try? options.cache?.store(ref, key: key)
-        }
-        report.referenceSeconds = Date().timeIntervalSince(t0)
+        let passes = options.streamLayers
+            ? try streamedPasses(candidate: candidate, reference: reference, plan: plan, cached: cached, keepHiddenForCache: options.cache != nil, progress: progress)
+            : try wholePasses(candidate: candidate, reference: reference, plan: plan, cached: cached, progress: progress)
+        if cached == nil, let run = passes.referenceRun { try? options.cache?.store(run, key: key) }
 
-        // Candidate pass.
-        progress("candidate forward pass")
-        let t1 = Date()
-        let forward = try LlamaForward(weights: candidate)
-        var kls: [Double] = []
-        var agree = 0
-        var nllRef = 0.0, nllCand = 0.0
-        let V = rc.vocabSize
-        for (i, chunk) in chunks.enumerated() {
-            let r = try forward.run(chunk, options: ForwardOptions(threads: options.threads, hiddenStateTokens: i == 0 ? keep : 0))
-            if i == 0 {
-                report.hiddenDrift = zip(ref.hiddenStates, r.hiddenStates).map { TensorCompare.compare(reference: $0, candidate: $1).relativeRMSE }
-                report.hiddenTokens = keep
-            }
-            let lq = scoredLogProbs(r, firstScored: firstScored)
-            let lp = ref.logProbs[i]
-            lp.withUnsafeBufferPointer { p in
-                lq.withUnsafeBufferPointer { q in
-                    for s in 0..<(ctx - 1 - firstScored) {
-                        let a = p.baseAddress! + s * V, b = q.baseAddress! + s * V
-                        kls.append(LogitMath.kl(a, b, V))
-                        if LogitMath.argmax(a, V) == LogitMath.argmax(b, V) { agree += 1 }
-                        let next = chunk[firstScored + s + 1]
-                        nllRef -= Double(a[next])
-                        nllCand -= Double(b[next])
-                    }
-                }
-            }
+        let tensors = passes.tensors
+        for t in tensors where !t.passed {
+            report.failures.append(String(format: "%@ (%@): relative RMSE %.4g (limit %.4g), cosine %.6f (limit %.6f)",
+                                          t.name, t.type, t.relativeRMSE, t.limitRelativeRMSE, t.cosine, t.limitCosine))
         }
-        report.candidateSeconds = Date().timeIntervalSince(t1)
+        let coarsest = passes.coarsest
+        let limits = Thresholds.forType(coarsest)
+        report.fileType = coarsest.rawValue
+        report.thresholds = limits
+        report.tensors = tensors
+        report.hiddenDrift = passes.hiddenDrift
+        report.hiddenTokens = plan.hiddenTokens
+        report.referenceFromCache = cached != nil
+        report.referenceSeconds = passes.referenceSeconds
+        report.candidateSeconds = passes.candidateSeconds
         report.candidateTokensPerSecond = Double(chunks.count * ctx) / max(report.candidateSeconds, 1e-9)
-        let n = Double(max(1, kls.count))
-        let sorted = kls.sorted()
-        let metrics = LogitMetrics(scoredTokens: kls.count, chunks: chunks.count, contextSize: ctx, klMean: kls.reduce(0, +) / n,
-                                   klMedian: LogitMath.percentile(sorted, 0.5), klP99: LogitMath.percentile(sorted, 0.99),
-                                   klMax: sorted.last ?? 0, top1Agreement: Double(agree) / n,
-                                   perplexityReference: Foundation.exp(nllRef / n), perplexityCandidate: Foundation.exp(nllCand / n), klValues: kls)
+        let metrics = passes.tally.metrics(chunks: chunks.count, contextSize: ctx)
         report.logits = metrics
 
         // Verdict.
@@ -148,7 +87,7 @@ public enum Verifier {
                                           worst.offset, worst.element, report.driftLimit, coarsest.rawValue))
         }
         // A random-weight model predicts near-uniformly: its perplexity is about the vocabulary size.
-        report.logitsJudged = metrics.perplexityReference < Double(V) / 4
+        report.logitsJudged = metrics.perplexityReference < Double(rc.vocabSize) / 4
         if report.logitsJudged {
             if metrics.klMean > limits.meanKL || metrics.klMean.isNaN {
                 report.failures.append(String(format: "mean KL divergence %.4g (limit %.4g)", metrics.klMean, limits.meanKL))
@@ -165,13 +104,32 @@ public enum Verifier {
         return report
     }
 
-    /// log-softmax rows of the scored positions: `[ctx − 1 − firstScored, vocab]`.
-    static func scoredLogProbs(_ r: ForwardResult, firstScored: Int) -> [Float] {
-        let V = r.vocabSize, n = max(0, r.tokens - 1 - firstScored)
+    /// Dimensions and rope parameters that must agree before anything is compared.
+    static func configMismatches(reference rc: LlamaConfig, candidate cc: LlamaConfig) -> [String] {
+        var failures: [String] = []
+        let dims: [(String, Int, Int)] = [
+            ("hidden_size", rc.hiddenSize, cc.hiddenSize), ("intermediate_size", rc.intermediateSize, cc.intermediateSize),
+            ("layers", rc.layers, cc.layers), ("heads", rc.heads, cc.heads), ("kv heads", rc.kvHeads, cc.kvHeads),
+            ("head_dim", rc.headDim, cc.headDim), ("vocab", rc.vocabSize, cc.vocabSize),
+        ]
+        for (name, a, b) in dims where a != b { failures.append("\(name) is \(b) in the file but \(a) in the reference") }
+        if abs(rc.rmsNormEps - cc.rmsNormEps) > rc.rmsNormEps * 1e-3 { failures.append("rms_norm_eps is \(cc.rmsNormEps) in the file but \(rc.rmsNormEps) in the reference") }
+        if abs(rc.ropeTheta - cc.ropeTheta) > rc.ropeTheta * 1e-6 { failures.append("rope_theta is \(cc.ropeTheta) in the file but \(rc.ropeTheta) in the reference") }
+        let freqR = rc.inverseFrequencies(), freqC = cc.inverseFrequencies()
+        if failures.isEmpty, zip(freqR, freqC).contains(where: { abs($0 - $1) > 1e-6 * max(abs($0), 1e-30) }) {
+            failures.append("rope scaling differs between the file and the reference")
+        }
+        return failures
+    }
+
+    /// log-softmax rows of the scored positions of the sequence starting at row `row` of
+    /// `logits: [rows, vocab]`: `[length − 1 − firstScored, vocab]`.
+    static func scoredLogProbs(_ logits: [Float], row: Int, length: Int, vocabSize V: Int, firstScored: Int) -> [Float] {
+        let n = max(0, length - 1 - firstScored)
         var out = [Float](repeating: 0, count: n * V)
-        r.logits.withUnsafeBufferPointer { l in
+        logits.withUnsafeBufferPointer { l in
             out.withUnsafeMutableBufferPointer { o in
-                for s in 0..<n { LogitMath.logSoftmax(l.baseAddress! + (firstScored + s) * V, V, into: o.baseAddress! + s * V) }
+                for s in 0..<n { LogitMath.logSoftmax(l.baseAddress! + (row + firstScored + s) * V, V, into: o.baseAddress! + s * V) }
             }
         }
         return out
@@ -184,8 +142,9 @@ public enum Verifier {
         }
     }
 
+    /// One tensor's error. With `release`, each band of rows is released on both sides once compared.
     static func compareTensor(_ t: LlamaTensor, candidate: any LlamaWeightSource, reference: any LlamaWeightSource,
-                              threads: Int) throws -> (comparison: TensorComparison, storage: WeightStorage?)? {
+                              threads: Int, release: Bool = false) throws -> (comparison: TensorComparison, storage: WeightStorage?)? {
         if t.isVector {
             let a = try reference.checkedVector(t), b = try candidate.checkedVector(t)
             let e = TensorCompare.compare(reference: a, candidate: b)
@@ -202,7 +161,11 @@ public enum Verifier {
         if candidate.ropeLayout != reference.ropeLayout, t == .q(layerOf(t) ?? -1) || t == .k(layerOf(t) ?? -1) {
             permute = candidate.config.headDim
         }
-        let e = TensorCompare.compare(reference: a, candidate: b, permuteHeadDim: permute, threads: threads)
+        let e = TensorCompare.compare(reference: a, candidate: b, permuteHeadDim: permute, threads: threads) { band in
+            guard release else { return }
+            candidate.release(t, rows: band)
+            reference.release(t, rows: band)
+        }
         let lim = Thresholds.forType(b.storage)
         let ok = e.relativeRMSE <= lim.relativeRMSE && e.cosine >= lim.cosine
         return (TensorComparison(name: t.ggufName, type: b.storage.rawValue, layer: layerOf(t), elements: e.count, rmse: e.rmse,

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TensorCore
 
 /// How a weight matrix is stored. Rows are contiguous; quantized rows are runs of 32-element blocks.
@@ -109,5 +114,29 @@ public struct WeightMatrix: @unchecked Sendable {
                 }
             }
         }
+    }
+}
+
+extension WeightMatrix {
+    /// Bytes of weights a band holds when a matrix is read band by band, each band released once
+    /// used, so at most one band of a big matrix is resident.
+    static let bandBytes = 32 << 20
+
+    /// Row bands of about `bandBytes`, each a multiple of `multiple` rows, covering all rows in order.
+    func bands(multipleOf multiple: Int) -> [Range<Int>] {
+        let m = max(1, multiple)
+        let perBand = max(m, Self.bandBytes / max(1, storage.rowBytes(cols: cols)) / m * m)
+        return stride(from: 0, to: rows, by: perBand).map { $0..<min(rows, $0 + perBand) }
+    }
+
+    /// Asks the kernel to start reading the matrix's pages (`MADV_WILLNEED`): read-ahead into the
+    /// page cache in the background, so the next block's weights come off the disk while this one
+    /// computes. Nothing becomes resident in this process until it is read.
+    func adviseWillNeed() {
+        let page = sysconf(Int32(_SC_PAGESIZE))
+        guard page > 0 else { return }
+        let first = Int(bitPattern: base), end = first + rows * storage.rowBytes(cols: cols)
+        let start = first / page * page
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_WILLNEED)
     }
 }

@@ -46,6 +46,9 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Do not read or write the reference cache.")
     var noCache = false
 
+    @Flag(help: "Run each pass over the whole model instead of block by block (same report; keeps every weight page it read resident).")
+    var noStream = false
+
     func validate() throws {
         guard text == nil || ids == nil else { throw ValidationError("give --text or --ids, not both") }
         guard maxTokens >= 4 else { throw ValidationError("--max-tokens must be at least 4") }
@@ -96,6 +99,7 @@ struct VerifyCommand: ParsableCommand {
         options.contextSize = context
         options.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         options.cache = noCache ? nil : ReferenceCache()
+        options.streamLayers = !noStream
         options.referenceIdentity = referenceIdentity(folder)
         // llama-perplexity puts BOS at every chunk start when the tokenizer adds one.
         if let bos = ref.config.bosTokenID, tokens.first == bos { options.bosTokenID = bos }

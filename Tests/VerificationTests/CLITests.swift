@@ -99,10 +99,34 @@ for p in sys.argv[2:]:
         let bad = try Self.hubkit(["verify", broken] + common, environment: env)
         #expect(bad.status == 3)
         #expect(bad.stdout.contains("verdict: FAIL") && bad.stdout.contains("blk.0.attn_q.weight"))
-        #expect(bad.stderr.contains("verify: reference forward pass") == false, "second run should use the cached reference")
+        #expect(bad.stderr.contains("(reference from cache)"), "second run should use the cached reference: \(bad.stderr)")
 
         let none = try Self.hubkit(["verify", good], environment: env)
         #expect(none.status == 1)
         #expect(none.stderr.contains("--reference"))
+    }
+
+    @Test("verify --no-stream (whole-model passes) prints the same numbers as the layer-streamed default")
+    func noStreamSameNumbers() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = dir + "/model"
+        var o = TinyLlama.Options()
+        o.layers = 3
+        try TinyLlama.write(to: folder, options: o)
+        let gguf = try GGUFMaker.make(from: folder, type: "q4_0", in: dir, name: "q4")
+        let common = ["verify", gguf, "--json", "--no-cache", "--reference", folder, "--max-tokens", "36", "--context", "12", "--threads", "2"]
+        var results: [[String: Any]] = []
+        for extra in [[], ["--no-stream"]] {
+            let r = try Self.hubkit(common + extra)
+            #expect(r.status == 0, "\(extra): \(r.stderr)")
+            results.append(try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]))
+        }
+        for key in ["tensors", "hiddenDrift", "logits", "failures", "driftLimit"] {
+            let a = try JSONSerialization.data(withJSONObject: ["v": results[0][key] ?? NSNull()], options: .sortedKeys)
+            let b = try JSONSerialization.data(withJSONObject: ["v": results[1][key] ?? NSNull()], options: .sortedKeys)
+            #expect(a == b, "\(key) differs")
+        }
+        #expect((results[0]["hiddenDrift"] as? [Double])?.count == 3)
     }
 }
