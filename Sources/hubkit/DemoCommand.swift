@@ -5,12 +5,12 @@ import TestSupport
 
 /// `hubkit demo`: the whole job offline. Generates a tiny seeded Llama, serves it on 127.0.0.1
 /// with hubkit's Hub-compatible server, then runs the real commands against it — download by name
-/// into a temporary cache, convert to Q8_0 and Q4_0, inspect, verify — as child processes, exactly
-/// as a user would type them.
+/// into a temporary cache, convert to Q8_0 and Q4_0, inspect, verify, then the same as one `pull` —
+/// as child processes, exactly as a user would type them.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run download → convert → inspect → verify offline on a tiny model served on 127.0.0.1."
+        abstract: "Run download → convert → inspect → verify (and pull) offline on a tiny model served on 127.0.0.1."
     )
 
     @Option(help: ArgumentHelp("Work folder (default: a new temporary folder, removed at the end).", valueName: "dir"))
@@ -54,6 +54,8 @@ struct DemoCommand: AsyncParsableCommand {
                 note("5. verify the \(type.uppercased()) file against the original weights (found through its provenance keys)")
                 try run(["verify", file, "--max-tokens", "128"], env)
             }
+            note("6. or all of it in one command: download → convert (each shard as soon as it is verified) → verify")
+            try run(["pull", repo, "--type", "q4_0", "-o", out + "/tiny-llama-pulled-Q4_0.gguf"], env)
         } catch {
             failure = error
         }
