@@ -7,7 +7,8 @@ import TensorCore
 ///
 /// Names and shapes must match exactly (after dropping `rotary_emb.inv_freq`, which old
 /// checkpoints carry); the first mismatch is an error naming it. The merged model is never written:
-/// `view` fills a buffer for one tensor and `release` frees it, so memory stays at one tensor.
+/// `view` fills a buffer for one tensor (later views of it share that buffer) and `release` frees
+/// it, so memory stays at the tensors in use.
 public final class DeltaWeights: WeightSource, @unchecked Sendable {
     public let base: any WeightSource
     public let delta: any WeightSource
@@ -55,6 +56,10 @@ public final class DeltaWeights: WeightSource, @unchecked Sendable {
     /// The merged tensor as float16 bytes, computed from the two sources a chunk at a time.
     public func view(_ name: String) throws -> TensorView {
         guard let e = entry(name) else { throw SafeTensorsError.tensorNotFound(name: name) }
+        // A tensor merged and not yet released is handed out again rather than merged twice.
+        if let ready = lock.withLock({ buffers[name] }) {
+            return TensorView(locating: e.info, in: UnsafeRawBufferPointer(rebasing: ready[0..<(2 * Int(e.info.elementCount))]), at: 0)
+        }
         let b = try base.view(name), d = try delta.view(name)
         defer { base.release(b); delta.release(d) }
         let count = Int(e.info.elementCount)

@@ -14,6 +14,13 @@ public final class SafeTensorsWeights: LlamaWeightSource, @unchecked Sendable {
         model = try CheckpointWeights.open(folder: folder)
     }
 
+    /// Reference weights read through any `WeightSource` — downloaded shards still arriving, or a
+    /// delta merged on its base (no folder holds those) — with the config from `configFolder`.
+    public init(weights: any WeightSource, configFolder: String) throws {
+        config = try LlamaConfig(configJSON: configFolder + "/config.json")
+        model = weights
+    }
+
     public func matrix(_ tensor: LlamaTensor) throws -> WeightMatrix {
         var name = tensor.hfName
         if tensor == .output, config.tieWordEmbeddings || model.entry(name) == nil { name = LlamaTensor.embedding.hfName }

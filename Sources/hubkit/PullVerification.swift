@@ -10,12 +10,12 @@ import Verification
 enum PullVerification {
     static func run(output: String, model: PullSource, base: PullSource?, maxTokens: Int, threads: Int, quiet: Bool) throws -> VerifyReport {
         let candidate = try GGUFWeights(path: output)
-        let reference: PullReference
+        let reference: SafeTensorsWeights
         if let base {
             let merged = try DeltaWeights(base: CheckpointWeights.open(folder: base.folder), delta: CheckpointWeights.open(folder: model.folder))
-            reference = try PullReference(weights: merged, configFolder: base.folder)
+            reference = try SafeTensorsWeights(weights: merged, configFolder: base.folder)
         } else {
-            reference = try PullReference(weights: CheckpointWeights.open(folder: model.folder), configFolder: model.folder)
+            reference = try SafeTensorsWeights(weights: CheckpointWeights.open(folder: model.folder), configFolder: model.folder)
         }
         let tokens = try tokens(folders: [model.folder] + (base.map { [$0.folder] } ?? []), config: reference.config, count: maxTokens)
         var options = VerifyOptions()
