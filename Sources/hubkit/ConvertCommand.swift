@@ -123,12 +123,8 @@ struct ConvertCommand: ParsableCommand {
 enum ModelSource {
     struct Resolved { let folder: String; let repo: String?; let commit: String? }
 
-    static var cacheRoot: String {
-        let env = ProcessInfo.processInfo.environment
-        if let c = env["HF_HUB_CACHE"], !c.isEmpty { return c }
-        let home = env["HF_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache/huggingface")
-        return home + "/hub"
-    }
+    /// The hub cache as huggingface_hub finds it (HF_HUB_CACHE, HF_HOME, XDG_CACHE_HOME, ~).
+    static var cacheRoot: String { HubEnvironment().hubCache }
 
     static func resolve(_ source: String, revision: String) throws -> Resolved {
         var isDir: ObjCBool = false
