@@ -5,13 +5,10 @@ import ModelHub
 extension HubServer {
     /// `GET /api/models/{repo}[/revision/{rev}][?blobs=true]`.
     func modelInfo(_ request: HubRequest, repo repoText: String, revision: String) async throws -> Response {
-        let repo: ServedRepository
-        switch try lookup(repoText, for: request) {
+        let repo: ServedRepository, served: ServedRevision
+        switch try await lookup(repoText, revision: revision, for: request) {
         case let .answer(response): return response
-        case let .found(found): repo = found
-        }
-        guard let (_, served) = try await catalog.resolve(repo, revision: revision) else {
-            return HubErrorResponse.revisionNotFound(revision)
+        case let .found(found, revision): (repo, served) = (found, revision)
         }
         let blobs = HubServer.isTrue(request.queryItems["blobs"])
         let siblings = served.files.map { file in
@@ -39,13 +36,10 @@ extension HubServer {
     /// `GET /api/models/{repo}/tree/{rev}[/{path}][?recursive=true&expand=true&cursor=…]`, paginated
     /// with a `Link: <…>; rel="next"` header.
     func tree(_ request: HubRequest, repo repoText: String, revision: String, path: String) async throws -> Response {
-        let repo: ServedRepository
-        switch try lookup(repoText, for: request) {
+        let served: ServedRevision
+        switch try await lookup(repoText, revision: revision, for: request) {
         case let .answer(response): return response
-        case let .found(found): repo = found
-        }
-        guard let (_, served) = try await catalog.resolve(repo, revision: revision) else {
-            return HubErrorResponse.revisionNotFound(revision)
+        case let .found(_, revision): served = revision
         }
         let query = request.queryItems
         let recursive = HubServer.isTrue(query["recursive"])
@@ -75,13 +69,10 @@ extension HubServer {
 
     /// `POST /api/models/{repo}/paths-info/{rev}` with form fields `paths` (repeated) and `expand`.
     func pathsInfo(_ request: HubRequest, repo repoText: String, revision: String) async throws -> Response {
-        let repo: ServedRepository
-        switch try lookup(repoText, for: request) {
+        let served: ServedRevision
+        switch try await lookup(repoText, revision: revision, for: request) {
         case let .answer(response): return response
-        case let .found(found): repo = found
-        }
-        guard let (_, served) = try await catalog.resolve(repo, revision: revision) else {
-            return HubErrorResponse.revisionNotFound(revision)
+        case let .found(_, revision): served = revision
         }
         var wanted: [String] = []
         var expand = false

@@ -6,13 +6,10 @@ extension HubServer {
     /// `GET|HEAD /{repo}/resolve/{rev}/{path}`: 200 with the bytes of a regular file, or a 302 to a
     /// signed CDN URL for an LFS file, with the headers huggingface_hub reads (hub-protocol.md §3).
     func resolve(_ request: HubRequest, repo repoText: String, revision: String, path: String) async throws -> Response {
-        let repo: ServedRepository
-        switch try lookup(repoText, for: request, filePath: path) {
+        let repo: ServedRepository, served: ServedRevision
+        switch try await lookup(repoText, revision: revision, for: request, filePath: path) {
         case let .answer(response): return response
-        case let .found(found): repo = found
-        }
-        guard let (_, served) = try await catalog.resolve(repo, revision: revision) else {
-            return HubErrorResponse.revisionNotFound(revision)
+        case let .found(found, revision): (repo, served) = (found, revision)
         }
         guard isSafeRepoPath(path), let file = served.file(at: path) else {
             return HubErrorResponse.entryNotFound(commit: served.commit)

@@ -109,6 +109,26 @@ extension HubServer {
         case answer(Response)
     }
 
+    /// What a request for a revision of a repository finds: the revision, or the answer to send
+    /// instead (not found, renamed, no access, unknown revision).
+    enum RevisionLookup {
+        case found(ServedRepository, ServedRevision)
+        case answer(Response)
+    }
+
+    /// `lookup` of the repository, then its `revision` (404 RevisionNotFound when unknown).
+    func lookup(_ repoText: String, revision: String, for request: HubRequest, filePath: String? = nil) async throws -> RevisionLookup {
+        switch try lookup(repoText, for: request, filePath: filePath) {
+        case let .answer(response):
+            return .answer(response)
+        case let .found(repo):
+            guard let (_, served) = try await catalog.resolve(repo, revision: revision) else {
+                return .answer(HubErrorResponse.revisionNotFound(revision))
+            }
+            return .found(repo, served)
+        }
+    }
+
     /// Finds `repoText` and applies renames and access rules. `filePath` is set for file downloads,
     /// which gating restricts (except README.md and .gitattributes).
     func lookup(_ repoText: String, for request: HubRequest, filePath: String? = nil) throws -> Lookup {
