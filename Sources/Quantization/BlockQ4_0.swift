@@ -22,11 +22,7 @@ public enum BlockQ4_0 {
             for b in 0..<blocks {
                 let xb = x + b * 32
                 let bb = bits + b * 32
-                var amaxBits: UInt32 = 0
-                for j in 0..<32 {
-                    let a = bb[j] & 0x7FFF_FFFF
-                    amaxBits = a > amaxBits ? a : amaxBits
-                }
+                let amaxBits = absMaxBits(ofBlock: bb)
                 var first = 0
                 while first < 31, bb[first] & 0x7FFF_FFFF != amaxBits { first += 1 }
                 let max = xb[first]

@@ -16,13 +16,7 @@ public enum BlockQ8_0 {
             for b in 0..<blocks {
                 let xb = x + b * 32
                 let bb = bits + b * 32
-                // max |x| on the bit patterns: for non-negative floats integer order = float order,
-                // and an integer max reduction vectorizes.
-                var amaxBits: UInt32 = 0
-                for j in 0..<32 {
-                    let a = bb[j] & 0x7FFF_FFFF
-                    amaxBits = a > amaxBits ? a : amaxBits
-                }
+                let amaxBits = absMaxBits(ofBlock: bb)
                 let d = Float(bitPattern: amaxBits) / 127
                 let id: Float = d != 0 ? 1 / d : 0
                 let out = y + b * 34
@@ -50,4 +44,16 @@ public enum BlockQ8_0 {
             }
         }
     }
+}
+
+/// The bit pattern of max |x| over one 32-value block, read on the float bits: for non-negative
+/// floats integer order is float order, and an integer max reduction vectorizes.
+@inlinable @inline(__always)
+func absMaxBits(ofBlock bits: UnsafePointer<UInt32>) -> UInt32 {
+    var amax: UInt32 = 0
+    for j in 0..<32 {
+        let a = bits[j] & 0x7FFF_FFFF
+        amax = a > amax ? a : amax
+    }
+    return amax
 }
