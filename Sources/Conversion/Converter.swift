@@ -21,6 +21,20 @@ public struct ConversionResult: Sendable {
     public let seconds: Double
 }
 
+/// Watches a conversion as it writes: pull's verification reads the file behind the converter.
+public struct ConversionObserver: Sendable {
+    /// The header is written to this temporary path, already sized to the final length: tensors
+    /// can be read from it as `wrote` announces them.
+    public var opened: @Sendable (String) -> Void
+    /// The tensor (GGUF name) is completely written.
+    public var wrote: @Sendable (String) -> Void
+
+    public init(opened: @escaping @Sendable (String) -> Void, wrote: @escaping @Sendable (String) -> Void) {
+        self.opened = opened
+        self.wrote = wrote
+    }
+}
+
 /// Executes a `ConversionPlan` in one streaming pass: for each tensor, rows are widened to f32
 /// (Q/K rows gathered through the permutation), converted to the target type and appended to
 /// the GGUF file, a bounded chunk at a time; the consumed source pages are then dropped. Peak
@@ -43,12 +57,14 @@ public struct Converter {
 
     /// Writes `plan` to `output` (temporary name, renamed when complete and re-read).
     @discardableResult
-    public func run(_ plan: ConversionPlan, output: String, overwrite: Bool,
+    public func run(_ plan: ConversionPlan, output: String, overwrite: Bool, observer: ConversionObserver? = nil,
                     progress: ((ConversionProgress) -> Void)? = nil) throws -> ConversionResult {
         let start = Date()
         try Self.checkOutput(output, size: plan.outputSize, overwrite: overwrite)
         let writer = try GGUFWriter(path: output, overwrite: overwrite, metadata: plan.metadata,
-                                    tensors: plan.tensors.map { .init(name: $0.target, ne: $0.ne, type: $0.type) })
+                                    tensors: plan.tensors.map { .init(name: $0.target, ne: $0.ne, type: $0.type) },
+                                    preallocate: observer != nil)
+        observer?.opened(writer.temporaryPath)
         let maxRow = plan.tensors.map { Int($0.ne[0]) }.max() ?? 1
         let capacity = max(chunkElements, maxRow)
         let f32 = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
@@ -65,6 +81,7 @@ public struct Converter {
                     try Quantizer.quantize(v.baseAddress!, count: v.count, rowLength: v.count, to: .f32, into: out, threads: 1)
                 }
                 try writer.append(tensor: t.target, bytes: UnsafeRawBufferPointer(start: out, count: values.count * 4))
+                observer?.wrote(t.target)
                 progress?(ConversionProgress(tensorIndex: index, tensorCount: plan.tensors.count, tensor: t.target, type: t.type,
                                              bytesDone: done, bytesTotal: plan.inputBytes))
                 continue
@@ -104,6 +121,8 @@ public struct Converter {
             }
             if rows == 0 { try writer.append(tensor: t.target, bytes: UnsafeRawBufferPointer(start: nil, count: 0)) }
             plan.weights.release(view)
+            plan.weights.finished(t.source)
+            observer?.wrote(t.target)
         }
         try writer.finish()
         return ConversionResult(output: output, outputBytes: writer.fileSize, inputBytes: plan.inputBytes, seconds: Date().timeIntervalSince(start))

@@ -95,4 +95,11 @@ public final class DeltaWeights: WeightSource, @unchecked Sendable {
     public func release(_ view: TensorView) {
         lock.withLock { buffers.removeValue(forKey: view.name)?.deallocate() }
     }
+
+    public func finished(_ name: String) {
+        base.finished(name)
+        delta.finished(name)
+    }
+
+    public func isAvailable(_ name: String) -> Bool { base.isAvailable(name) && delta.isAvailable(name) }
 }

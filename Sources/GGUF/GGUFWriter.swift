@@ -74,8 +74,10 @@ public final class GGUFWriter {
 
     /// Validates the plan, creates the temporary file and writes everything before the data.
     /// `general.alignment` is added (as UINT32) when `alignment` is not the default 32.
+    /// With `preallocate` the temporary file is sized to the final size at once (sparse), so a
+    /// reader can map it and read each tensor as soon as it has been written.
     public init(path: String, overwrite: Bool, metadata: [(key: String, value: GGUFValue)], tensors: [Declaration],
-                alignment: UInt64 = ggufDefaultAlignment) throws {
+                alignment: UInt64 = ggufDefaultAlignment, preallocate: Bool = false) throws {
         var kv = metadata
         if alignment != ggufDefaultAlignment, !kv.contains(where: { $0.key == "general.alignment" }) {
             kv.append((key: "general.alignment", value: .uint32(UInt32(alignment))))
@@ -91,8 +93,14 @@ public final class GGUFWriter {
         } catch {
             throw GGUFError.io(path: path, reason: "\(error)")
         }
+        if preallocate, ftruncate(output.handle.fileDescriptor, off_t(plan.fileSize)) != 0 {
+            throw GGUFError.io(path: output.temporaryPath, reason: "cannot size the file to \(plan.fileSize) bytes: \(String(cString: strerror(errno)))")
+        }
         try plan.header.withUnsafeBytes { try writeAll($0) }
     }
+
+    /// Where the file is written until `finish()` renames it.
+    public var temporaryPath: String { output.temporaryPath }
 
     /// The tensor whose data must come next, or nil when all are written.
     public var nextTensor: GGUFTensorInfo? { next < tensors.count ? tensors[next] : nil }

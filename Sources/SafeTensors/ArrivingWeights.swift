@@ -9,9 +9,10 @@ import TensorCore
 /// shard then, lazily; so a converter reading tensors in shard order works on shard 1 while shards
 /// 2…N are still downloading. The opened file's header must equal the one planned with.
 ///
-/// Consumers report each tensor they are done with through `release`; when every tensor of a
-/// shard has been released by every consumer, `onShardConsumed` runs (pull's `--delete-sources`
-/// removes the shard then).
+/// Several readers may share it (pull's converter and its reference pass): reader 0 is the object
+/// itself, reader k is `reader(k)`. Each reports the tensors it will not read again through
+/// `finished`; once every reader has finished every tensor it expects of a shard
+/// (`expectReads(of:by:)`), `onShardConsumed` runs (pull's `--delete-sources` removes the shard then).
 public final class ArrivingWeights: WeightSource, @unchecked Sendable {
     /// One shard as planned: its name, its size and its header (from a ranged read).
     public struct Shard: Sendable {
@@ -32,7 +33,7 @@ public final class ArrivingWeights: WeightSource, @unchecked Sendable {
         public var readyAt: Date?
         /// When the first tensor of the shard was handed out.
         public var firstViewAt: Date?
-        /// When the last tensor of the shard was released by every consumer.
+        /// When every reader had finished every tensor of the shard it reads.
         public var consumedAt: Date?
     }
 
@@ -41,24 +42,24 @@ public final class ArrivingWeights: WeightSource, @unchecked Sendable {
     public let entries: [WeightEntry]
     private let byName: [String: Int]
     private let planned: [String: Shard]
-    private let consumers: Int
     private let condition = NSCondition()
     private var ready: [String: String] = [:]           // shard → path
     private var failure: Error?
     private var open: [String: SafeTensorsFile] = [:]
-    private var released: [String: Int] = [:]           // shard → releases so far
-    private var tensorsPerShard: [String: Int] = [:]
+    private var tensorsOfShard: [String: [String]] = [:]  // shard → tensor names
+    private var expected: [Int: Set<String>] = [:]      // reader → tensors it will read
+    private var done: [Int: Set<String>] = [:]          // reader → tensors it has finished
+    private var consumed: Set<String> = []
     private var events: [String: ShardEvents] = [:]
-    /// Called (on the releasing thread) when all consumers have released every tensor of a shard.
+    /// Called (on the finishing thread) when every reader has finished every tensor it expects of a shard.
     public var onShardConsumed: (@Sendable (String) -> Void)?
 
     /// Plans weights from shard headers. `index` (the `model.safetensors.index.json` weight map),
     /// when given, is cross-checked as `SafeTensorsModel` does: every listed tensor is in the shard
-    /// the index names, and every shard tensor is listed. `consumers`: how many readers release
-    /// each tensor before a shard counts as consumed.
-    public init(folder: String, shards: [Shard], index: ShardIndex?, consumers: Int = 1) throws {
+    /// the index names, and every shard tensor is listed. Until `expectReads` says otherwise,
+    /// reader 0 is expected to read every tensor.
+    public init(folder: String, shards: [Shard], index: ShardIndex?) throws {
         self.folder = folder
-        self.consumers = max(1, consumers)
         let names = shards.map(\.name).sorted()
         shardNames = names
         var planned: [String: Shard] = [:]
@@ -73,7 +74,7 @@ public final class ArrivingWeights: WeightSource, @unchecked Sendable {
                 owner[t.name] = name
                 entries.append(WeightEntry(info: t, shard: name))
             }
-            tensorsPerShard[name] = s.header.tensors.count
+            tensorsOfShard[name] = s.header.tensors.map(\.name)
         }
         if let index {
             var listed = Set<String>()
@@ -92,21 +93,69 @@ public final class ArrivingWeights: WeightSource, @unchecked Sendable {
         var map: [String: Int] = [:]
         for (i, e) in entries.enumerated() { map[e.info.name] = i }
         byName = map
+        expected[0] = Set(entries.map(\.info.name))
     }
 
     public func entry(_ name: String) -> WeightEntry? { byName[name].map { entries[$0] } }
 
-    /// Limits what counts towards a shard's consumption to the tensors readers will actually read
-    /// (a plan skips some, like `rotary_emb.inv_freq`): a shard is consumed when each of these has
-    /// been released `consumers` times, and at once when it holds none of them.
-    public func expectReads(of names: [String]) {
-        let wanted = Set(names)
+    /// The tensors reader `reader` will read (a plan skips some, like `rotary_emb.inv_freq`): a
+    /// shard is consumed when each reader has finished each of these it holds, and at once when
+    /// no reader reads any of them.
+    public func expectReads(of names: [String], by reader: Int = 0) {
         condition.lock()
-        var counts: [String: Int] = [:]
-        for s in shardNames { counts[s] = 0 }
-        for e in entries where wanted.contains(e.info.name) { counts[e.shard, default: 0] += 1 }
-        tensorsPerShard = counts
+        expected[reader] = Set(names).intersection(byName.keys)
         condition.unlock()
+    }
+
+    /// A view of these weights for reader `reader` (≥ 1): the same tensors, whose `finished`
+    /// counts for that reader.
+    public func reader(_ reader: Int) -> any WeightSource { Reader(parent: self, id: reader) }
+
+    /// Reader 0 will not read `name` again.
+    public func finished(_ name: String) { finished(name, by: 0) }
+
+    /// Reader `reader` will not read `name` again.
+    public func finished(_ name: String, by reader: Int) {
+        guard let e = entry(name) else { return }
+        condition.lock()
+        done[reader, default: []].insert(name)
+        let now = markConsumedIfDone(e.shard)
+        let callback = onShardConsumed
+        condition.unlock()
+        if now { callback?(e.shard) }
+    }
+
+    /// Reader `reader` stopped early (it failed): everything counts as finished by it, so shards
+    /// the other readers are done with are freed and downloads waiting for room go on.
+    public func finishAll(by reader: Int) {
+        condition.lock()
+        done[reader, default: []].formUnion(byName.keys)
+        let now = shardNames.filter { markConsumedIfDone($0) }
+        let callback = onShardConsumed
+        condition.unlock()
+        for shard in now { callback?(shard) }
+    }
+
+    /// With the lock held: marks `shard` consumed when it is ready and every reader is done with
+    /// it; true when that happened now.
+    private func markConsumedIfDone(_ shard: String) -> Bool {
+        guard ready[shard] != nil, !consumed.contains(shard) else { return false }
+        let names = tensorsOfShard[shard] ?? []
+        for (reader, wanted) in expected {
+            let doneByReader = done[reader] ?? []
+            for n in names where wanted.contains(n) && !doneByReader.contains(n) { return false }
+        }
+        consumed.insert(shard)
+        events[shard, default: ShardEvents()].consumedAt = Date()
+        open[shard] = nil  // unmapped when the last view is gone
+        return true
+    }
+
+    public func isAvailable(_ name: String) -> Bool {
+        guard let e = entry(name) else { return true }
+        condition.lock()
+        defer { condition.unlock() }
+        return ready[e.shard] != nil
     }
 
     /// The shard is complete and verified at `path`: readers waiting for it go on.
@@ -114,8 +163,7 @@ public final class ArrivingWeights: WeightSource, @unchecked Sendable {
         condition.lock()
         ready[shard] = path
         events[shard, default: ShardEvents()].readyAt = Date()
-        let unused = tensorsPerShard[shard] == 0
-        if unused { events[shard, default: ShardEvents()].consumedAt = Date() }
+        let unused = markConsumedIfDone(shard)
         let callback = onShardConsumed
         condition.broadcast()
         condition.unlock()
@@ -166,19 +214,12 @@ public final class ArrivingWeights: WeightSource, @unchecked Sendable {
         return try file.view(name)
     }
 
+    /// Drops the view's pages; `finished` is what counts towards a shard's consumption.
     public func release(_ view: TensorView) {
         guard let e = entry(view.name) else { return }
         condition.lock()
         open[e.shard]?.release(view)
-        released[e.shard, default: 0] += 1
-        let consumed = released[e.shard] == (tensorsPerShard[e.shard] ?? 0) * consumers
-        if consumed {
-            events[e.shard, default: ShardEvents()].consumedAt = Date()
-            open[e.shard] = nil  // unmapped when the last view is gone
-        }
-        let callback = onShardConsumed
         condition.unlock()
-        if consumed { callback?(e.shard) }
     }
 
     /// Files are advised sequential as they open.
@@ -193,5 +234,30 @@ public final class ArrivingWeights: WeightSource, @unchecked Sendable {
         let file = open[e.shard]
         condition.unlock()
         file?.file.advise(advice, offset: view.fileOffset + range.lowerBound, count: UInt64(range.count))
+    }
+}
+
+extension ArrivingWeights {
+    /// Reader k's handle on shared arriving weights: everything forwarded, `finished` counted for k.
+    final class Reader: WeightSource, @unchecked Sendable {
+        let parent: ArrivingWeights
+        let id: Int
+
+        init(parent: ArrivingWeights, id: Int) {
+            self.parent = parent
+            self.id = id
+        }
+
+        var folder: String { parent.folder }
+        var shardNames: [String] { parent.shardNames }
+        var entries: [WeightEntry] { parent.entries }
+        func entry(_ name: String) -> WeightEntry? { parent.entry(name) }
+        func view(_ name: String) throws -> TensorView { try parent.view(name) }
+        func release(_ view: TensorView) { parent.release(view) }
+        func adviseSequentialRead() {}
+        func prefetch(_ view: TensorView, bytes range: Range<UInt64>) { parent.prefetch(view, bytes: range) }
+        func release(_ view: TensorView, bytes range: Range<UInt64>) { parent.release(view, bytes: range) }
+        func finished(_ name: String) { parent.finished(name, by: id) }
+        func isAvailable(_ name: String) -> Bool { parent.isAvailable(name) }
     }
 }

@@ -32,11 +32,18 @@ public protocol WeightSource: AnyObject, Sendable {
     func prefetch(_ view: TensorView, bytes range: Range<UInt64>)
     /// Drops the pages of bytes `range` of `view` once consumed (keeps RSS flat while streaming).
     func release(_ view: TensorView, bytes range: Range<UInt64>)
+    /// This reader will not read tensor `name` again. A source shared by several readers (pull's
+    /// converter and reference pass) frees a file once every reader is done with all of its tensors.
+    func finished(_ name: String)
+    /// Whether `view(name)` would return without waiting (false while its shard downloads).
+    func isAvailable(_ name: String) -> Bool
 }
 
 extension WeightSource {
     public func prefetch(_ view: TensorView, bytes range: Range<UInt64>) {}
     public func release(_ view: TensorView, bytes range: Range<UInt64>) {}
+    public func finished(_ name: String) {}
+    public func isAvailable(_ name: String) -> Bool { true }
 
     /// Sum of all tensor bytes.
     public var totalTensorBytes: UInt64 { entries.reduce(0) { $0 + $1.info.byteCount } }

@@ -69,9 +69,14 @@ public final class GGUFWeights: LlamaWeightSource, @unchecked Sendable {
         }
     }
 
+    /// The tensor's name in the file: `.output` is the embedding when the file has none.
+    public func storedName(_ tensor: LlamaTensor) -> String {
+        if tensor == .output, file.tensor(tensor.ggufName) == nil { return LlamaTensor.embedding.ggufName }
+        return tensor.ggufName
+    }
+
     public func matrix(_ tensor: LlamaTensor) throws -> WeightMatrix {
-        var name = tensor.ggufName
-        if tensor == .output, file.tensor(name) == nil { name = LlamaTensor.embedding.ggufName }
+        let name = storedName(tensor)
         guard let info = file.tensor(name) else { throw VerificationError.missingTensor(name: name, source: file.path) }
         guard let storage = Self.storage(info.type) else { throw VerificationError.unsupportedType(tensor: name, type: "\(info.type)") }
         guard info.ne.count == 2 else { throw VerificationError.badShape(tensor: name, expected: [0, 0], found: info.shape.map { Int($0) }) }
@@ -81,8 +86,7 @@ public final class GGUFWeights: LlamaWeightSource, @unchecked Sendable {
 
     /// Drops the tensor's pages from the mapping (`MADV_DONTNEED`; they stay in the page cache).
     public func release(_ tensor: LlamaTensor) {
-        var name = tensor.ggufName
-        if tensor == .output, file.tensor(name) == nil { name = LlamaTensor.embedding.ggufName }
+        let name = storedName(tensor)
         guard let info = file.tensor(name) else { return }
         let start = file.dataStart.addingReportingOverflow(info.offset)
         guard !start.overflow, start.partialValue < file.file.size else { return }
@@ -90,8 +94,7 @@ public final class GGUFWeights: LlamaWeightSource, @unchecked Sendable {
     }
 
     public func release(_ tensor: LlamaTensor, rows: Range<Int>) {
-        var name = tensor.ggufName
-        if tensor == .output, file.tensor(name) == nil { name = LlamaTensor.embedding.ggufName }
+        let name = storedName(tensor)
         guard let info = file.tensor(name), info.ne.count == 2, info.ne[1] > 0, rows.lowerBound >= 0, UInt64(rows.upperBound) <= info.ne[1] else { return }
         let rowBytes = info.byteCount / info.ne[1]
         let start = file.dataStart.addingReportingOverflow(info.offset + UInt64(rows.lowerBound) * rowBytes)

@@ -79,21 +79,31 @@ public final class ForwardScratch: @unchecked Sendable {
 public final class LlamaForward: @unchecked Sendable {
     public let weights: any LlamaWeightSource
     public let config: LlamaConfig
-    private let attnNorms: [[Float]]
-    private let ffnNorms: [[Float]]
-    private let outputNorm: [Float]
+    /// Norm vectors read so far (all of them up front unless streaming).
+    private var norms: [LlamaTensor: [Float]] = [:]
     private let inverseFrequencies: [Float]
 
-    /// Reads the norm vectors and checks every matrix shape against the config.
-    public init(weights: any LlamaWeightSource) throws {
+    /// Reads the norm vectors and checks every matrix shape against the config. With `streaming`
+    /// nothing is read up front: each block reads its weights when it runs (weights still being
+    /// downloaded or written are waited for then, not before), and shapes are checked as read.
+    public init(weights: any LlamaWeightSource, streaming: Bool = false) throws {
         self.weights = weights
         config = weights.config
         try config.validate()
-        attnNorms = try (0..<config.layers).map { try weights.checkedVector(.attnNorm($0)) }
-        ffnNorms = try (0..<config.layers).map { try weights.checkedVector(.ffnNorm($0)) }
-        outputNorm = try weights.checkedVector(.outputNorm)
-        for t in LlamaTensor.all(layers: config.layers) where !t.isVector { _ = try weights.checkedMatrix(t) }
         inverseFrequencies = config.inverseFrequencies()
+        if !streaming {
+            for t in LlamaTensor.all(layers: config.layers) {
+                if t.isVector { norms[t] = try weights.checkedVector(t) } else { _ = try weights.checkedMatrix(t) }
+            }
+        }
+    }
+
+    /// A norm vector, read on first use.
+    private func norm(_ t: LlamaTensor) throws -> [Float] {
+        if let v = norms[t] { return v }
+        let v = try weights.checkedVector(t)
+        norms[t] = v
+        return v
     }
 
     /// Runs the model on `tokens` (positions 0..<T) and returns the logits of every position.
@@ -144,7 +154,7 @@ public final class LlamaForward: @unchecked Sendable {
         func multiply(_ input: [Float], _ t: LlamaTensor, into out: inout [Float]) throws {
             try self.multiply(input, tokens: N, t, into: &out, threads: threads, releaseWeights: releaseWeights)
         }
-        Kernels.rmsNorm(batch.x, attnNorms[l], tokens: N, eps: c.rmsNormEps, into: &s.a)
+        Kernels.rmsNorm(batch.x, try norm(.attnNorm(l)), tokens: N, eps: c.rmsNormEps, into: &s.a)
         try multiply(s.a, .q(l), into: &s.q)
         try multiply(s.a, .k(l), into: &s.k)
         try multiply(s.a, .v(l), into: &s.v)
@@ -165,7 +175,7 @@ public final class LlamaForward: @unchecked Sendable {
         }
         try multiply(s.att, .o(l), into: &s.tmp)
         Kernels.add(&batch.x, s.tmp, count: N * D)
-        Kernels.rmsNorm(batch.x, ffnNorms[l], tokens: N, eps: c.rmsNormEps, into: &s.a)
+        Kernels.rmsNorm(batch.x, try norm(.ffnNorm(l)), tokens: N, eps: c.rmsNormEps, into: &s.a)
         try multiply(s.a, .gate(l), into: &s.g)
         try multiply(s.a, .up(l), into: &s.u)
         Kernels.swiglu(&s.g, s.u, count: N * F)
@@ -190,7 +200,7 @@ public final class LlamaForward: @unchecked Sendable {
         guard s.sequences == batch.sequences, s.length == batch.length else {
             throw VerificationError.badBatch("scratch for \(s.sequences) × \(s.length) tokens, batch of \(batch.sequences) × \(batch.length)")
         }
-        Kernels.rmsNorm(batch.x, outputNorm, tokens: batch.tokens, eps: c.rmsNormEps, into: &s.a)
+        Kernels.rmsNorm(batch.x, try norm(.outputNorm), tokens: batch.tokens, eps: c.rmsNormEps, into: &s.a)
         var logits = [Float](repeating: 0, count: batch.tokens * c.vocabSize)
         try multiply(s.a, tokens: batch.tokens, .output, into: &logits, threads: threads, releaseWeights: releaseWeights)
         return logits

@@ -86,11 +86,17 @@ public protocol LlamaWeightSource: Sendable {
     func release(_ tensor: LlamaTensor)
     /// Drops the mapped pages of rows `rows` of a matrix (a band that has been consumed).
     func release(_ tensor: LlamaTensor, rows: Range<Int>)
+    /// The verifier will not read `tensor` again (shared sources free what every reader is done with).
+    func finished(_ tensor: LlamaTensor)
+    /// Whether `tensor` can be read without waiting (false while it downloads or is being written).
+    func isReady(_ tensor: LlamaTensor) -> Bool
 }
 
 extension LlamaWeightSource {
     public func release(_ tensor: LlamaTensor) {}
     public func release(_ tensor: LlamaTensor, rows: Range<Int>) {}
+    public func finished(_ tensor: LlamaTensor) {}
+    public func isReady(_ tensor: LlamaTensor) -> Bool { true }
 }
 
 extension LlamaWeightSource {

@@ -21,9 +21,23 @@ public final class SafeTensorsWeights: LlamaWeightSource, @unchecked Sendable {
         model = weights
     }
 
+    /// The tensor's name in the checkpoint: `.output` is the embedding when tied.
+    public func storedName(_ tensor: LlamaTensor) -> String {
+        if tensor == .output, config.tieWordEmbeddings || model.entry(tensor.hfName) == nil { return LlamaTensor.embedding.hfName }
+        return tensor.hfName
+    }
+
+    /// Tells the weight source this reader is done with the tensor. A tied embedding is finished
+    /// with `.output`, its last use.
+    public func finished(_ tensor: LlamaTensor) {
+        if tensor == .embedding, storedName(.output) == LlamaTensor.embedding.hfName { return }
+        model.finished(storedName(tensor))
+    }
+
+    public func isReady(_ tensor: LlamaTensor) -> Bool { model.isAvailable(storedName(tensor)) }
+
     public func matrix(_ tensor: LlamaTensor) throws -> WeightMatrix {
-        var name = tensor.hfName
-        if tensor == .output, config.tieWordEmbeddings || model.entry(name) == nil { name = LlamaTensor.embedding.hfName }
+        let name = storedName(tensor)
         let view: TensorView
         do { view = try model.view(name) } catch {
             throw VerificationError.missingTensor(name: name, source: model.folder)
@@ -41,15 +55,13 @@ public final class SafeTensorsWeights: LlamaWeightSource, @unchecked Sendable {
 
     /// Hands the tensor's view back to the weight source, which drops its pages (`WeightSource.release`).
     public func release(_ tensor: LlamaTensor) {
-        var name = tensor.hfName
-        if tensor == .output, config.tieWordEmbeddings || model.entry(name) == nil { name = LlamaTensor.embedding.hfName }
+        let name = storedName(tensor)
         guard let view = try? model.view(name) else { return }
         model.release(view)
     }
 
     public func release(_ tensor: LlamaTensor, rows: Range<Int>) {
-        var name = tensor.hfName
-        if tensor == .output, config.tieWordEmbeddings || model.entry(name) == nil { name = LlamaTensor.embedding.hfName }
+        let name = storedName(tensor)
         guard let view = try? model.view(name), view.shape.count == 2, view.shape[0] > 0, rows.lowerBound >= 0,
               UInt64(rows.upperBound) <= view.shape[0] else { return }
         let rowBytes = view.info.byteCount / view.shape[0]

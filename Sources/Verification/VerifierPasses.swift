@@ -79,11 +79,19 @@ extension Verifier {
                 reference.release(t)
             }
         }
-        // Read-ahead of what comes next on both sides while the current block computes.
+        // Read-ahead of what comes next on both sides while the current block computes (not of
+        // what is still downloading or being written: that would wait for it).
         func prefetch(_ tensors: [LlamaTensor]) {
             for t in tensors where !t.isVector {
-                (try? reference.checkedMatrix(t))?.adviseWillNeed()
-                (try? candidate.checkedMatrix(t))?.adviseWillNeed()
+                if reference.isReady(t) { (try? reference.checkedMatrix(t))?.adviseWillNeed() }
+                if candidate.isReady(t) { (try? candidate.checkedMatrix(t))?.adviseWillNeed() }
+            }
+        }
+        // Neither pass reads these again: sources shared with a running conversion may free them.
+        func finished(_ tensors: [LlamaTensor]) {
+            for t in tensors {
+                reference.finished(t)
+                candidate.finished(t)
             }
         }
         func timed<R>(_ seconds: inout Double, _ body: () throws -> R) rethrows -> R {
@@ -93,12 +101,13 @@ extension Verifier {
         }
 
         progress("streaming \(c.layers) blocks over \(plan.chunks.count) × \(T) tokens\(cached == nil ? "" : " (reference from cache)")")
-        let refForward = try cached == nil ? timed(&r.referenceSeconds) { try LlamaForward(weights: reference) } : nil
-        let candForward = try timed(&r.candidateSeconds) { try LlamaForward(weights: candidate) }
+        let refForward = try cached == nil ? timed(&r.referenceSeconds) { try LlamaForward(weights: reference, streaming: true) } : nil
+        let candForward = try timed(&r.candidateSeconds) { try LlamaForward(weights: candidate, streaming: true) }
         var refBatch = try timed(&r.referenceSeconds) { try refForward?.embed(plan.chunks) }
         var candBatch = try timed(&r.candidateSeconds) { try candForward.embed(plan.chunks) }
         prefetch(LlamaTensor.block(0))
         try compare([.embedding])
+        finished([.embedding])
         let scratch = candForward.makeScratch(for: candBatch)
         var refHidden: [[Float]] = cached?.hiddenStates ?? []
 
@@ -118,6 +127,7 @@ extension Verifier {
                 // Drift is judged as it goes; the reference states stay only to be cached.
                 if !keepHiddenForCache { refHidden[l] = [] }
             }
+            finished(LlamaTensor.block(l))
         }
         try compare([.outputNorm, .output])
 
@@ -137,6 +147,7 @@ extension Verifier {
             let logits = try candForward.logits(candBatch, scratch: scratch, threads: plan.threads, releaseWeights: true)
             return plan.chunks.indices.map { scoredLogProbs(logits, row: $0 * T, length: T, vocabSize: V, firstScored: plan.firstScored) }
         }
+        finished([.outputNorm, .output])
         for (i, chunk) in plan.chunks.enumerated() where i < refLogProbs.count {
             r.tally.add(reference: refLogProbs[i], candidate: candLogProbs[i], chunk: chunk, firstScored: plan.firstScored, vocabSize: V)
         }

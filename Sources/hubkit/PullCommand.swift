@@ -35,7 +35,7 @@ struct PullCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The repo holds delta weights: add them to this base (repo id or folder) while converting.", valueName: "base"))
     var deltaBase: String?
 
-    @Flag(help: "Delete each downloaded source shard once the conversion has used it (disk: output + two shards per repository).")
+    @Flag(help: "Delete each downloaded source shard once both the conversion and the verification's reference pass have used it (disk: output + the few shards in use).")
     var deleteSources = false
 
     @Option(help: ArgumentHelp("Hub cache root (default: HF_HUB_CACHE, else $HF_HOME/hub).", valueName: "dir"))
@@ -139,12 +139,22 @@ struct PullCommand: ParsableCommand {
             if sha.count == arriving.shardNames.count { options.sourceSHA256 = sha }
         }
         var plan: ConversionPlan?
-        var sampler: SamplingWeights?
-        if pendingBin.isEmpty { (plan, sampler) = try makePlan(model: model, base: base, options: options) }
+        if pendingBin.isEmpty { plan = try makePlan(model: model, base: base, options: options) }
         let outputBytes = plan.map { Int64($0.outputSize) } ?? estimatedOutput(binBytes: pendingBin.reduce(0) { $0 + $1.1.size }, type: outType)
-        let sourceNeed = deleteSources && pendingBin.isEmpty ? min(fetchBytes, Int64(inFlightLimit) * largest) : fetchBytes
         let name = plan?.metadata.first { $0.key == "general.name" }?.value.stringValue ?? repoID.name
         let out = absolute(output ?? "\(name)-\(outType.label).gguf")
+        // The verification reads the sources as they arrive and the file as it is written.
+        let verifyThreads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        var verification: PullVerification?
+        var feedOrder: [PullFeeder.Item] = []
+        var heldLimit = inFlightLimit
+        if let plan {
+            let v = try PullVerification(output: out, model: model, base: base, maxTokens: maxTokens, threads: verifyThreads, quiet: json, clockStart: started)
+            feedOrder = PullFeeder.order(tensors: plan.tensors.map(\.source), sources: sources)
+            heldLimit = max(inFlightLimit, PullFeeder.shardsHeldAtOnce(items: feedOrder, steps: v.steps))
+            verification = v
+        }
+        let sourceNeed = deleteSources && pendingBin.isEmpty ? min(fetchBytes, Int64(heldLimit) * largest) : fetchBytes
         let disk = try checkDisk(cacheRoot: cacheRoot, output: out, sources: sourceNeed, outputBytes: outputBytes, fetchBytes: fetchBytes)
         if !force, FileManager.default.fileExists(atPath: out), !dryRun { throw ConversionError.outputExists(path: out) }
 
@@ -153,6 +163,7 @@ struct PullCommand: ParsableCommand {
             "output": out, "type": outType.rawValue, "bytes_to_download": fetchBytes, "output_bytes": outputBytes,
             "disk_needed": disk.needed, "delete_sources": deleteSources, "dry_run": dryRun,
         ]
+        if deleteSources, pendingBin.isEmpty { j["source_shards_held"] = heldLimit }
         if let r = model.revisionReason { j["revision_reason"] = r }
         if let a = disk.available { j["disk_available"] = a }
         if let base { j["delta_base"] = ["repo": base.repo.description, "revision": base.revision, "commit": base.manifest.commit, "folder": base.folder] }
@@ -177,44 +188,54 @@ struct PullCommand: ParsableCommand {
                 }
                 try s.openDownloaded()
             }
-            (plan, sampler) = try makePlan(model: model, base: base, options: options)
+            let p = try makePlan(model: model, base: base, options: options)
+            plan = p
+            feedOrder = PullFeeder.order(tensors: p.tensors.map(\.source), sources: sources)
+            verification = try PullVerification(output: out, model: model, base: base, maxTokens: maxTokens, threads: verifyThreads, quiet: json, clockStart: started)
         }
-        guard let plan else { throw PullFailure("internal: no conversion plan") }
+        guard let plan, let verification else { throw PullFailure("internal: no conversion plan") }
         for w in plan.warnings { note("warning: \(w)") }
-        let feeder = PullFeeder(items: PullFeeder.order(tensors: plan.tensors.map(\.source), sources: sources), downloader: downloader,
-                                cacheRoot: cacheRoot, maxUnconsumed: deleteSources ? max(2, inFlightLimit) : nil, started: started,
-                                sampleProgress: renderer != nil)
+        let feeder = PullFeeder(items: feedOrder, downloader: downloader, cacheRoot: cacheRoot,
+                                maxUnconsumed: deleteSources ? max(2, heldLimit) : nil, started: started, sampleProgress: renderer != nil)
         if let renderer { feeder.onProgress = { d in renderer.download(done: d.done, total: d.total, shard: d.shard) } }
         let deleted = DeletedList()
         for s in sources {
             guard let arriving = s.arriving else { continue }
-            arriving.expectReads(of: plan.tensors.map(\.source))
+            arriving.expectReads(of: plan.tensors.map(\.source), by: 0)
             arriving.onShardConsumed = { shard in
                 if deleteSources, let f = s.weightFiles.first(where: { $0.path == shard }) {
-                    let layout = CacheLayout(root: cacheRoot)
-                    unlink(layout.snapshotFile(s.repo, commit: s.manifest.commit, path: shard))
-                    unlink(layout.blob(s.repo, etag: f.etag))
+                    Self.deleteSource(s, f, cacheRoot: cacheRoot)
                     deleted.append(s.repo.description + "/" + shard)
                 }
                 feeder.shardConsumed()
             }
         }
+        verification.registerReads()
         feeder.start()
         let converted: ConversionResult
         do {
-            converted = try Converter().run(plan, output: out, overwrite: force) { p in
+            converted = try Converter().run(plan, output: out, overwrite: force, observer: verification.observer) { p in
                 let d = feeder.progress
                 renderer?.convert(p, download: d)
             }
         } catch {
             // A download failure reaches the converter as the shard's error. Either way the
             // remaining downloads are abandoned with the process; their partial files resume.
+            verification.conversionFailed(error)
+            _ = try? verification.wait()
             throw feeder.error ?? error
         }
         try feeder.wait()
         renderer?.finish()
-        note("hubkit: wrote \(out): \(plan.tensors.count) tensors, \(formatBytes(converted.outputBytes))")
+        note("hubkit: wrote \(out): \(plan.tensors.count) tensors, \(formatBytes(converted.outputBytes)); verifying behind it")
 
+        j["conversion"] = ["seconds": converted.seconds, "tensors": plan.tensors.count, "output_bytes": converted.outputBytes]
+        // 4. The verification, one block behind the conversion, finishes.
+        let report = try verification.wait()
+        let data = try JSONEncoder().encode(report)
+        j["verify"] = try JSONSerialization.jsonObject(with: data)
+        j["verify_stages"] = verification.stageTimes.map { ["stage": $0.stage, "at": $0.at] as [String: Any] }
+        // Shard times once both readers are done (the last shards are consumed by the logits).
         var shards: [[String: Any]] = []
         let events = sources.compactMap(\.arriving).reduce(into: [String: ArrivingWeights.ShardEvents]()) { acc, a in
             for (k, v) in a.shardEvents { acc[k] = v }
@@ -230,57 +251,33 @@ struct PullCommand: ParsableCommand {
             shards.append(s)
         }
         j["shards"] = shards
-        j["conversion"] = ["seconds": converted.seconds, "tensors": plan.tensors.count, "output_bytes": converted.outputBytes]
-        j["deleted_sources"] = deleted.items
-
-        // 4. Verify against the downloaded sources.
-        var passed: Bool?
-        if deleteSources, let sampler {
-            // The forward passes need the deleted sources; the rows kept while converting still
-            // check every tensor of the file.
-            let check = try SampledCheck.run(output: out, samples: sampler.samples)
-            passed = check.passed
-            let skipped = "forward passes (hidden-state drift, logits): --delete-sources removed the source shards the reference pass reads"
-            j["verify"] = ["sampled": true, "passed": check.passed, "tensors": check.tensors, "failures": check.failures, "skipped": skipped]
-            if !json {
-                print("sampled tensor check (4 rows of every tensor, kept while converting): \(check.tensors.count) tensors, \(check.failures.isEmpty ? "all within the limits" : "\(check.failures.count) failed")")
-                for f in check.failures { print("  FAIL \(f)") }
-                print("skipped: \(skipped)")
-                print("verdict: \(check.passed ? "PASS (sampled)" : "FAIL")")
-            }
-        } else {
-            let report = try PullVerification.run(output: out, model: model, base: base, maxTokens: maxTokens,
-                                                  threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, quiet: json)
-            passed = report.passed
-            let data = try JSONEncoder().encode(report)
-            j["verify"] = try JSONSerialization.jsonObject(with: data)
-            if !json {
-                print(report.textTable())
-            }
+        if !json { print(report.textTable()) }
+        if deleteSources {
+            // .bin checkpoints are read whole before converting: they go once both passes are done.
+            for s in sources { for f in s.pendingBin { Self.deleteSource(s, f, cacheRoot: cacheRoot); deleted.append(s.repo.description + "/" + f.path) } }
         }
+        j["deleted_sources"] = deleted.items
         j["seconds"] = Date().timeIntervalSince(started)
         if !json { print(out) }
-        return Summary(json: j, verifyPassed: passed)
+        return Summary(json: j, verifyPassed: report.passed)
     }
 
-    /// The plan; with `--delete-sources` its weights keep sample rows for the check after deletion.
-    private func makePlan(model: PullSource, base: PullSource?, options: ConversionOptions) throws -> (ConversionPlan, SamplingWeights?) {
+    /// The conversion plan over the model's weights, or the delta merged on its base.
+    private func makePlan(model: PullSource, base: PullSource?, options: ConversionOptions) throws -> ConversionPlan {
         guard let weights = model.weights else { throw PullFailure("internal: weights of \(model.repo) not opened") }
-        func sampled(_ w: any WeightSource) -> (any WeightSource, SamplingWeights?) {
-            guard deleteSources else { return (w, nil) }
-            let s = SamplingWeights(w)
-            return (s, s)
-        }
-        guard let base else {
-            let (w, s) = sampled(weights)
-            return (try ConversionPlan.make(folder: model.folder, options: options, weights: w), s)
-        }
+        guard let base else { return try ConversionPlan.make(folder: model.folder, options: options, weights: weights) }
         guard let baseWeights = base.weights else { throw PullFailure("internal: weights of \(base.repo) not opened") }
         var o = options
         o.deltaBase = base.format == "local" ? base.folder : base.repo.description
         o.deltaBaseCommit = base.format == "local" ? nil : base.manifest.commit
-        let (w, s) = sampled(try DeltaWeights(base: baseWeights, delta: weights))
-        return (try ConversionPlan.make(folder: model.folder, options: o, weights: w, configFolder: base.folder), s)
+        return try ConversionPlan.make(folder: model.folder, options: o, weights: DeltaWeights(base: baseWeights, delta: weights), configFolder: base.folder)
+    }
+
+    /// Removes a downloaded source file from the cache: its snapshot link and its blob.
+    private static func deleteSource(_ s: PullSource, _ f: Manifest.File, cacheRoot: String) {
+        let layout = CacheLayout(root: cacheRoot)
+        unlink(layout.snapshotFile(s.repo, commit: s.manifest.commit, path: f.path))
+        unlink(layout.blob(s.repo, etag: f.etag))
     }
 
     /// An output size estimate before a `.bin` checkpoint is opened: float32 (4 bytes a weight)

@@ -150,3 +150,34 @@ final class PullFeeder: @unchecked Sendable {
         condition.unlock()
     }
 }
+
+extension PullFeeder {
+    /// How many downloaded source shards must be kept at once for the conversion and the
+    /// reference pass to go on, when shards are downloaded in `items` order and the reference
+    /// pass reads `steps` (tensor names per step) in order: at step s, every shard up to the last
+    /// one needed so far is downloaded, and those still read at s or later are kept.
+    static func shardsHeldAtOnce(items: [Item], steps: [[String]]) -> Int {
+        var index: [String: Int] = [:]
+        for (i, item) in items.enumerated() { index[item.source.repo.description + "\u{0}" + item.file.path] = i }
+        func shards(_ names: [String]) -> [Int] {
+            var out: [Int] = []
+            for item in items {
+                guard let arriving = item.source.arriving else { continue }
+                for n in names {
+                    if let e = arriving.entry(n), e.shard == item.file.path, let i = index[item.source.repo.description + "\u{0}" + e.shard] { out.append(i) }
+                }
+            }
+            return out
+        }
+        let used = steps.map(shards)
+        var lastUse = [Int](repeating: -1, count: items.count)
+        for (s, list) in used.enumerated() { for i in list { lastUse[i] = max(lastUse[i], s) } }
+        var peak = 0, reached = -1
+        for (s, list) in used.enumerated() {
+            reached = max(reached, list.max() ?? -1)
+            guard reached >= 0 else { continue }
+            peak = max(peak, (0...reached).filter { lastUse[$0] >= s }.count)
+        }
+        return peak
+    }
+}

@@ -13,12 +13,13 @@ private struct FreeWillyHub {
     var cache: String { dir + "/hub" }
     var out: String { dir + "/out" }
 
-    static func run(lfsSizeThreshold: Int64 = 1 << 20, setup: (String) throws -> Void = { _ in },
+    /// `layers`: 4 by default; 80 (FreeWilly2's count) spreads 2–4 blocks over each of the 29 shards as the real repo does.
+    static func run(layers: Int = 4, lfsSizeThreshold: Int64 = 1 << 20, setup: (String) throws -> Void = { _ in },
                     _ body: (FreeWillyHub) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.path + "/hubkit-pull-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/mock-freewilly").standardized.path
-        let made = try runChild("/usr/bin/env", ["python3", script, dir + "/root", "--layers", "4"], timeout: 300)
+        let made = try runChild("/usr/bin/env", ["python3", script, dir + "/root", "--layers", String(layers)], timeout: 300)
         guard made.status == 0 else {
             try? FileManager.default.removeItem(atPath: dir)
             throw PullTestFailure("mock-freewilly failed: \(made.stderr)")
@@ -198,6 +199,23 @@ struct PullCommandTests {
         }
     }
 
+    @Test("--revision main --delete-sources: the .bin shards go once the conversion and the verification are done")
+    func deleteBinSources() async throws {
+        try await FreeWillyHub.run { bed in
+            let out = bed.out + "/fw2-bin.gguf"
+            let r = try await bed.pull(["stabilityai/FreeWilly2", "--revision", "main", "--type", "q8_0", "-o", out, "--json", "--delete-sources"])
+            try #require(r.status == 0, "\(r.stderr)")
+            let j = try jsonObject(r.stdout)
+            let deleted = j["deleted_sources"] as? [String] ?? []
+            #expect(deleted.count == 29 && deleted.allSatisfy { $0.hasSuffix(".bin") }, "\(deleted)")
+            let verify = try #require(j["verify"] as? [String: Any])
+            #expect(verify["passed"] as? Bool == true && (verify["hiddenDrift"] as? [Double])?.count == 4, "\(verify["failures"] ?? "")")
+            let snapshot = CacheLayout(root: bed.cache).snapshotFolder(RepoID("stabilityai/FreeWilly2")!, commit: try #require(j["commit"] as? String))
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: snapshot)) ?? []
+            #expect(!left.contains { $0.hasSuffix(".bin") }, "\(left)")
+        }
+    }
+
     @Test("FreeWilly1: the delta plus LLaMA-65B, merged while converting, verifies against the merged weights")
     func freeWilly1Delta() async throws {
         try await FreeWillyHub.run { bed in
@@ -218,21 +236,46 @@ struct PullCommandTests {
         }
     }
 
-    @Test("--delete-sources removes each shard after the conversion used it, then checks sampled rows of every tensor")
+    @Test("--delete-sources removes each shard once the conversion and the streamed reference pass have used it; verify is whole")
     func deleteSources() async throws {
-        try await FreeWillyHub.run { bed in
+        try await FreeWillyHub.run(layers: 80) { bed in
             let out = bed.out + "/fw2.gguf"
             let r = try await bed.pull(["stabilityai/FreeWilly2", "--type", "q4_0", "-o", out, "--json", "--delete-sources"])
             try #require(r.status == 0, "\(r.stderr)")
             let j = try jsonObject(r.stdout)
             #expect((j["deleted_sources"] as? [String])?.count == 29)
-            // The sources are gone, the sampled per-tensor check ran (Q/K rows through the permutation).
+            // The full verification ran on sources deleted as it went: every tensor, the hidden
+            // state after every block, and the logits.
             let verify = try #require(j["verify"] as? [String: Any])
-            #expect(verify["sampled"] as? Bool == true && verify["passed"] as? Bool == true, "\(verify["failures"] ?? "")")
-            let checked = verify["tensors"] as? [[String: Any]] ?? []
-            #expect(checked.count == 39)
-            let q = checked.first { $0["name"] as? String == "blk.0.attn_q.weight" }
-            #expect((q?["relativeRMSE"] as? Double ?? 1) < 0.2, "\(q ?? [:])")
+            #expect(verify["passed"] as? Bool == true, "\(verify["failures"] ?? "")")
+            #expect((verify["tensors"] as? [[String: Any]])?.count == 723)
+            #expect((verify["hiddenDrift"] as? [Double])?.count == 80)
+            let logits = try #require(verify["logits"] as? [String: Any])
+            #expect((logits["scoredTokens"] as? Int ?? 0) > 0, "\(logits)")
+            // A shard went only once the reference pass had reached the last block it holds
+            // (the final norm and lm_head: the logits), read from the index kept in the snapshot.
+            let stages = try #require(j["verify_stages"] as? [[String: Any]])
+            func reached(_ stage: String) -> Double { stages.first { $0["stage"] as? String == stage }?["at"] as? Double ?? .infinity }
+            let snapshotIndex = CacheLayout(root: bed.cache).snapshotFolder(RepoID("stabilityai/FreeWilly2")!, commit: try #require(j["commit"] as? String))
+                + "/model.safetensors.index.json"
+            let weightMap = try #require((try jsonObject(String(contentsOfFile: snapshotIndex, encoding: .utf8)))["weight_map"] as? [String: String])
+            var lastStage: [String: (order: Int, name: String)] = [:]
+            for (tensor, shard) in weightMap {
+                let parts = tensor.split(separator: ".")
+                let stage: (Int, String)
+                if tensor == "model.embed_tokens.weight" { stage = (0, "streaming") }
+                else if parts.count > 2, parts[1] == "layers", let l = Int(parts[2]) { stage = (l + 1, "block \(l + 1)/80") }
+                else { stage = (99, "logits") }
+                if stage.0 >= lastStage[shard]?.order ?? -1 { lastStage[shard] = stage }
+            }
+            var checked = 0
+            for shard in shards(j) {
+                guard let name = shard["shard"] as? String, let stage = lastStage[name], stage.name != "streaming" else { continue }
+                let start = stages.first { ($0["stage"] as? String)?.hasPrefix(stage.name) == true }?["at"] as? Double ?? .infinity
+                #expect(shard["consumed"] as? Double ?? 0 >= start, "\(name) was deleted before the reference pass reached \(stage.name)")
+                checked += 1
+            }
+            #expect(checked > 20 && reached("logits") < .infinity)
             let repo = RepoID("stabilityai/FreeWilly2")!
             let layout = CacheLayout(root: bed.cache)
             let fm = FileManager.default
@@ -243,20 +286,24 @@ struct PullCommandTests {
             let targets = Set(linked.compactMap { try? fm.destinationOfSymbolicLink(atPath: snapshot + "/" + $0) }.map { ($0 as NSString).lastPathComponent })
             let blobs = Set((try? fm.contentsOfDirectory(atPath: layout.blobsFolder(repo))) ?? [])
             #expect(blobs == targets, "orphans: \(blobs.subtracting(targets))")
-            // Never more than two shards downloaded and not yet consumed.
+            // Never more shards downloaded and not yet consumed than the plan said it would hold.
+            let held = try #require(j["source_shards_held"] as? Int)
             let s = shards(j)
-            for (i, shard) in s.enumerated() where i >= 2 {
+            #expect(held == 2)  // the real layout: 2–4 blocks a shard, a block across two at most
+            for (i, shard) in s.enumerated() {
+                let consumed = shard["consumed"] as? Double ?? .infinity
+                #expect(consumed >= shard["conversion_started"] as? Double ?? .infinity)
+                guard i >= held else { continue }
                 let started = shard["download_started"] as? Double ?? 0
-                let consumedTwoBefore = s[i - 2]["consumed"] as? Double ?? .infinity
-                #expect(consumedTwoBefore <= started, "shard \(i + 1) started before shard \(i - 1) was consumed")
+                #expect(s[i - held]["consumed"] as? Double ?? .infinity <= started, "shard \(i + 1) started before shard \(i + 1 - held) was consumed")
             }
-            #expect(try ggufPy(out).tensors == 39)
+            #expect(try ggufPy(out).tensors == 723)
         }
     }
 
-    @Test("--dry-run plans the disk: sources + output, or output + two shards in flight with --delete-sources")
+    @Test("--dry-run plans the disk: sources + output, or with --delete-sources output + the 2 shards the real layout holds at once")
     func diskPlan() async throws {
-        try await FreeWillyHub.run { bed in
+        try await FreeWillyHub.run(layers: 80) { bed in
             let plain = try jsonObject(try await bed.pull(["stabilityai/FreeWilly2", "--type", "q4_0", "--dry-run", "--json", "-o", bed.out + "/a.gguf"]).stdout)
             let lean = try jsonObject(try await bed.pull(["stabilityai/FreeWilly2", "--type", "q4_0", "--dry-run", "--json", "--delete-sources", "-o", bed.out + "/a.gguf"]).stdout)
             let fetch = try #require(plain["bytes_to_download"] as? Int64), output = try #require(plain["output_bytes"] as? Int64)
@@ -264,7 +311,9 @@ struct PullCommandTests {
             let largest = files.compactMap { $0["size"] as? Int64 }.max() ?? 0
             #expect(files.count == 29 && files.allSatisfy { ($0["path"] as? String)?.hasSuffix(".safetensors") == true })
             #expect(plain["disk_needed"] as? Int64 == fetch + output)
-            #expect(lean["disk_needed"] as? Int64 == output + 2 * largest)
+            let held = try #require(lean["source_shards_held"] as? Int64)
+            #expect(lean["disk_needed"] as? Int64 == output + held * largest)
+            #expect(held == 2)
             #expect(!FileManager.default.fileExists(atPath: bed.out + "/a.gguf"))
             // A dry run reads the shards' headers (ranged) but no weight data.
             let shardGets = bed.hub.requests.filter { $0.decodedPath.hasSuffix(".safetensors") && $0.method == "GET" && $0.listener == .cdn }

@@ -87,22 +87,37 @@ struct ArrivingWeightsTests {
         #expect(throws: SafeTensorsError.self) { try w.view("x") }
     }
 
-    @Test("a shard counts as consumed when every consumer released every tensor of it")
+    @Test("a shard counts as consumed once every reader has finished every tensor it reads of it")
     func consumed() throws {
         let s = try TwoShards()
         defer { s.remove() }
-        let w = try ArrivingWeights(folder: s.dir, shards: s.shards, index: nil, consumers: 2)
+        let w = try ArrivingWeights(folder: s.dir, shards: s.shards, index: nil)
+        w.expectReads(of: ["x", "y", "z"], by: 0)
+        w.expectReads(of: ["x", "z"], by: 1)  // reader 1 never reads y
+        let second = w.reader(1)
         let consumed = Flag()
         w.onShardConsumed = { consumed.add($0) }
-        w.markReady("model-00001-of-00002.safetensors", path: s.dir + "/model-00001-of-00002.safetensors")
-        for _ in 0..<2 {
-            let x = try w.view("x")
-            w.release(x)
-            #expect(consumed.items.isEmpty)
-            let y = try w.view("y")
-            w.release(y)
-        }
-        #expect(consumed.items == ["model-00001-of-00002.safetensors"])
+        let one = "model-00001-of-00002.safetensors", two = "model-00002-of-00002.safetensors"
+        w.markReady(one, path: s.dir + "/" + one)
+        #expect(w.isAvailable("x") && !w.isAvailable("z"))
+        // Releasing only drops pages; finishing twice counts once.
+        let x = try w.view("x")
+        w.release(x)
+        w.finished("x")
+        w.finished("x")
+        w.finished("y")
+        #expect(consumed.items.isEmpty)  // reader 1 still reads x
+        _ = try second.view("x")
+        second.finished("x")
+        #expect(consumed.items == [one])
+        // A reader that stops early counts as done with everything: shard 2 is consumed as it arrives
+        // once reader 0 has finished z.
+        w.finished("z")
+        w.finishAll(by: 1)
+        #expect(consumed.items == [one])  // shard 2 not there yet
+        w.markReady(two, path: s.dir + "/" + two)
+        #expect(consumed.items == [one, two])
+        #expect(w.shardEvents[two]?.consumedAt != nil)
     }
 
     @Test("the index is cross-checked against the headers")
