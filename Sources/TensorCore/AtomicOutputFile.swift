@@ -7,7 +7,9 @@ import Foundation
 
 /// A file written under a temporary name beside its destination and renamed into place only when
 /// `commit()` is called, so a crash, an error or Ctrl-C never leaves a partial file under the
-/// final name. Dropping it uncommitted deletes the temporary file.
+/// final name. Dropping it uncommitted deletes the temporary file; so does an interrupt once
+/// `TemporaryFiles.removeOnInterrupt()` is installed. Temporary files of the same destination left
+/// by a killed process are removed when the next one is created.
 public final class AtomicOutputFile {
     public let destination: String
     public let temporaryPath: String
@@ -22,11 +24,13 @@ public final class AtomicOutputFile {
         }
         let dir = (destination as NSString).deletingLastPathComponent
         let name = (destination as NSString).lastPathComponent
+        TemporaryFiles.removeStale(besides: destination)
         temporaryPath = (dir.isEmpty ? "." : dir) + "/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).partial"
         guard FileManager.default.createFile(atPath: temporaryPath, contents: nil) else {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporaryPath])
         }
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporaryPath))
+        TemporaryFiles.register(temporaryPath)
     }
 
     /// Flushes, closes and renames the temporary file to its destination.
@@ -41,12 +45,14 @@ public final class AtomicOutputFile {
             ])
         }
         done = true
+        TemporaryFiles.unregister(temporaryPath)
     }
 
     deinit {
         if !done {
             try? handle.close()
             unlink(temporaryPath)
+            TemporaryFiles.unregister(temporaryPath)
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TensorCore
 
 /// The `hubkit` command: download, convert and verify Hugging Face models.
 @main
@@ -12,6 +13,12 @@ struct HubKit: AsyncParsableCommand {
             ConvertCommand.self, InspectCommand.self, VerifyCommand.self, LogitsCommand.self, DemoCommand.self, PullCommand.self,
         ]
     )
+
+    /// Ctrl-C or `kill` removes the output files still being written, then ends the process.
+    static func main() async {
+        TemporaryFiles.removeOnInterrupt()
+        await main(nil)
+    }
 }
 
 /// The version stamped into provenance keys and the User-Agent.

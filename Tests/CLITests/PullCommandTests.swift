@@ -358,6 +358,28 @@ struct PullCommandTests {
         }
     }
 
+    @Test("Ctrl-C during a pull removes the GGUF being written and ends by the signal")
+    func interrupted() async throws {
+        try await FreeWillyHub.run { bed in
+            let last = bed.root + "/stabilityai/StableBeluga2@pr35/model-00029-of-00029.safetensors"
+            let size = try #require((try FileManager.default.attributesOfItem(atPath: last)[.size] as? NSNumber)?.intValue)
+            bed.hub.faults.add(.throttle(bytesPerSecond: max(1, size / 60)), path: "*model-00029-of-00029.safetensors", method: "GET", on: .cdn, times: 3)
+            let out = bed.out + "/fw2.gguf"
+            let child = try DownloadChild(["pull", "stabilityai/FreeWilly2", "--type", "q4_0", "-o", out, "--stall-timeout", "5"], environment: bed.environment)
+            let deadline = Date().addingTimeInterval(120)
+            var partial: [String] = []
+            while Date() < deadline, partial.isEmpty {
+                partial = ((try? FileManager.default.contentsOfDirectory(atPath: bed.out)) ?? []).filter { $0.hasSuffix(".partial") }
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            try #require(!partial.isEmpty, "the conversion never started")
+            _ = Foundation.kill(child.process.processIdentifier, SIGINT)
+            let r = await child.wait(timeout: 20)
+            #expect(child.process.terminationReason == .uncaughtSignal && r.status == SIGINT, "status \(r.status): \(r.stderr)")
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: bed.out)) ?? []).isEmpty)
+        }
+    }
+
     @Test("a killed pull, run again, fetches only what is missing and finishes")
     func resumeAfterKill() async throws {
         try await FreeWillyHub.run { bed in
@@ -387,8 +409,12 @@ struct PullCommandTests {
             #expect(!FileManager.default.fileExists(atPath: out))
             let before = bed.hub.requests.count
 
+            // The killed run's temporary GGUF is still there; the next run removes it.
+            let stale = ((try? FileManager.default.contentsOfDirectory(atPath: bed.out)) ?? []).filter { $0.hasSuffix(".partial") }
+            #expect(stale.count == 1, "\(stale)")
             let r = try await bed.pull(["stabilityai/FreeWilly2", "--type", "q4_0", "-o", out, "--json"])
             try #require(r.status == 0, "\(r.stderr)")
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: bed.out)) ?? []) == ["fw2.gguf"])
             let again = bed.hub.requests.dropFirst(before).filter { $0.listener == .cdn && $0.method == "GET" && $0.decodedPath.hasSuffix(".safetensors") }
             // Shards 1–28: only the header reads again (ranged, from byte 0); no data transfer.
             let whole = again.filter { $0.range == nil }
