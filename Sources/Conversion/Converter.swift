@@ -2,6 +2,7 @@ import Foundation
 import GGUF
 import Quantization
 import SafeTensors
+import TensorCore
 
 /// Progress of a running conversion, reported after each chunk (the CLI renders it).
 public struct ConversionProgress: Sendable {
@@ -59,6 +60,15 @@ public struct Converter {
     @discardableResult
     public func run(_ plan: ConversionPlan, output: String, overwrite: Bool, observer: ConversionObserver? = nil,
                     progress: ((ConversionProgress) -> Void)? = nil) throws -> ConversionResult {
+        let (result, file) = try runUncommitted(plan, output: output, overwrite: overwrite, observer: observer, progress: progress)
+        do { try file.commit() } catch { throw GGUFError.io(path: output, reason: "\(error)") }
+        return result
+    }
+
+    /// `run` without the final rename: the complete, re-read file stays under its temporary name
+    /// until the caller commits the returned file (pull does after its verification passes).
+    public func runUncommitted(_ plan: ConversionPlan, output: String, overwrite: Bool, observer: ConversionObserver? = nil,
+                               progress: ((ConversionProgress) -> Void)? = nil) throws -> (ConversionResult, AtomicOutputFile) {
         let start = Date()
         try Self.checkOutput(output, size: plan.outputSize, overwrite: overwrite)
         let writer = try GGUFWriter(path: output, overwrite: overwrite, metadata: plan.metadata,
@@ -124,7 +134,7 @@ public struct Converter {
             plan.weights.finished(t.source)
             observer?.wrote(t.target)
         }
-        try writer.finish()
-        return ConversionResult(output: output, outputBytes: writer.fileSize, inputBytes: plan.inputBytes, seconds: Date().timeIntervalSince(start))
+        let file = try writer.complete()
+        return (ConversionResult(output: output, outputBytes: writer.fileSize, inputBytes: plan.inputBytes, seconds: Date().timeIntervalSince(start)), file)
     }
 }

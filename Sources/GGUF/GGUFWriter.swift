@@ -138,14 +138,21 @@ public final class GGUFWriter {
     /// Checks every tensor was written, re-reads the header of the temporary file with the
     /// validating reader, then flushes and renames it into place.
     public func finish() throws {
-        guard next == tensors.count else { throw GGUFError.incomplete(written: next, declared: tensors.count) }
-        let check = try GGUFFile(path: output.temporaryPath)
-        guard check.tensors == tensors else { throw GGUFError.io(path: path, reason: "written tensor table does not read back") }
+        let file = try complete()
         do {
-            try output.commit()
+            try file.commit()
         } catch {
             throw GGUFError.io(path: path, reason: "\(error)")
         }
+    }
+
+    /// `finish()` without the rename: the checked file stays under its temporary name until the
+    /// caller commits the returned file (deleted if it never does), e.g. after a verification.
+    public func complete() throws -> AtomicOutputFile {
+        guard next == tensors.count else { throw GGUFError.incomplete(written: next, declared: tensors.count) }
+        let check = try GGUFFile(path: output.temporaryPath)
+        guard check.tensors == tensors else { throw GGUFError.io(path: path, reason: "written tensor table does not read back") }
+        return output
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {

@@ -33,15 +33,17 @@ public final class AtomicOutputFile {
         TemporaryFiles.register(temporaryPath)
     }
 
-    /// Flushes, closes and renames the temporary file to its destination.
-    public func commit() throws {
+    /// Flushes, closes and renames the temporary file to its destination (or to `path` instead:
+    /// where a file that failed a later check is kept for inspection).
+    public func commit(to path: String? = nil) throws {
+        let target = path ?? destination
         try handle.synchronize()
         try handle.close()
-        guard rename(temporaryPath, destination) == 0 else {
+        guard rename(temporaryPath, target) == 0 else {
             let code = errno
             throw CocoaError(.fileWriteUnknown, userInfo: [
-                NSFilePathErrorKey: destination,
-                NSLocalizedDescriptionKey: "cannot rename \(temporaryPath) to \(destination): \(String(cString: strerror(code)))",
+                NSFilePathErrorKey: target,
+                NSLocalizedDescriptionKey: "cannot rename \(temporaryPath) to \(target): \(String(cString: strerror(code)))",
             ])
         }
         done = true

@@ -4,6 +4,8 @@ import Foundation
 import ModelHub
 import PyTorchCheckpoint
 import SafeTensors
+import TensorCore
+import Verification
 
 /// `hubkit pull`: download → convert → verify in one command, converting each safetensors shard
 /// as soon as it is downloaded and verified while the next ones download.
@@ -213,8 +215,9 @@ struct PullCommand: ParsableCommand {
         verification.registerReads()
         feeder.start()
         let converted: ConversionResult
+        let written: AtomicOutputFile
         do {
-            converted = try Converter().run(plan, output: out, overwrite: force, observer: verification.observer) { p in
+            (converted, written) = try Converter().runUncommitted(plan, output: out, overwrite: force, observer: verification.observer) { p in
                 let d = feeder.progress
                 renderer?.convert(p, download: d)
             }
@@ -227,11 +230,26 @@ struct PullCommand: ParsableCommand {
         }
         try feeder.wait()
         renderer?.finish()
-        note("hubkit: wrote \(out): \(plan.tensors.count) tensors, \(formatBytes(converted.outputBytes)); verifying behind it")
+        note("hubkit: converted \(plan.tensors.count) tensors, \(formatBytes(converted.outputBytes)); finishing the verification")
 
         j["conversion"] = ["seconds": converted.seconds, "tensors": plan.tensors.count, "output_bytes": converted.outputBytes]
         // 4. The verification, one block behind the conversion, finishes.
-        let report = try verification.wait()
+        // The file goes under the output name only once verified; otherwise beside it, marked.
+        let unverified = Self.unverifiedName(out)
+        let report: VerifyReport
+        do {
+            report = try verification.wait()
+        } catch {
+            try? written.commit(to: unverified)
+            throw PullFailure("the verification could not run (\(error)); the converted file is kept as \(unverified), not as \(out)")
+        }
+        if report.passed {
+            try written.commit()
+        } else {
+            try written.commit(to: unverified)
+            j["kept_as"] = unverified
+            note("hubkit: the verification failed; the converted file is kept as \(unverified) for inspection, not as \(out)")
+        }
         let data = try JSONEncoder().encode(report)
         j["verify"] = try JSONSerialization.jsonObject(with: data)
         j["verify_stages"] = verification.stageTimes.map { ["stage": $0.stage, "at": $0.at] as [String: Any] }
@@ -258,8 +276,13 @@ struct PullCommand: ParsableCommand {
         }
         j["deleted_sources"] = deleted.items
         j["seconds"] = Date().timeIntervalSince(started)
-        if !json { print(out) }
+        if !json { print(report.passed ? out : unverified) }
         return Summary(json: j, verifyPassed: report.passed)
+    }
+
+    /// Where a converted file that did not pass its verification is kept: `x.gguf` → `x.unverified.gguf`.
+    static func unverifiedName(_ output: String) -> String {
+        (output.hasSuffix(".gguf") ? String(output.dropLast(5)) : output) + ".unverified.gguf"
     }
 
     /// The conversion plan over the model's weights, or the delta merged on its base.

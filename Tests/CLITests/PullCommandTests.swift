@@ -45,6 +45,17 @@ private struct FreeWillyHub {
         try await DownloadChild.run(["pull"] + args + ["--stall-timeout", "5", "--retry-wait", "0.05"], environment: environment, timeout: timeout)
     }
 
+    /// Throttles FreeWilly2's last shard on the CDN to `seconds` for the whole file, for its first
+    /// `times` GETs (nil: all; the third GET is its data, the first two read its header); returns its size.
+    func slowLastShard(seconds: Int = 60, times: Int? = 3) throws -> Int {
+        let last = root + "/stabilityai/StableBeluga2@pr35/model-00029-of-00029.safetensors"
+        guard let size = (try FileManager.default.attributesOfItem(atPath: last)[.size] as? NSNumber)?.intValue else {
+            throw PullTestFailure("no size for \(last)")
+        }
+        hub.faults.add(.throttle(bytesPerSecond: max(1, size / seconds)), path: "*model-00029-of-00029.safetensors", method: "GET", on: .cdn, times: times)
+        return size
+    }
+
     /// Weight-file requests (HEAD or GET, Hub or CDN) whose path ends with `suffix`.
     func weightRequests(_ suffix: String) -> [RecordedRequest] {
         hub.requests.filter { $0.decodedPath.hasSuffix(suffix) }
@@ -161,9 +172,7 @@ struct PullCommandTests {
     func pipelined() async throws {
         try await FreeWillyHub.run { bed in
             // The last shard trickles in from the CDN: ~2.5 s for the whole file.
-            let last = bed.root + "/stabilityai/StableBeluga2@pr35/model-00029-of-00029.safetensors"
-            let size = (try FileManager.default.attributesOfItem(atPath: last)[.size] as? NSNumber)?.intValue ?? 0
-            bed.hub.faults.add(.throttle(bytesPerSecond: max(1, size / 3)), path: "*model-00029-of-00029.safetensors", method: "GET", on: .cdn, times: nil)
+            _ = try bed.slowLastShard(seconds: 3, times: nil)
             let out = bed.out + "/fw2.gguf"
             let r = try await bed.pull(["stabilityai/FreeWilly2", "--type", "q8_0", "-o", out, "--json"])
             try #require(r.status == 0, "\(r.stderr)")
@@ -196,6 +205,38 @@ struct PullCommandTests {
             let verify = try #require(j["verify"] as? [String: Any])
             #expect((verify["failures"] as? [Any])?.isEmpty == true, "\(verify["failures"] ?? "")")
             #expect(try ggufPy(out).tensors == 39)
+        }
+    }
+
+    @Test("a file that fails its verification is not put under the output name: kept as .unverified.gguf, exit 3")
+    func failedVerification() async throws {
+        // Layer 0's q_proj on refs/pr/35 becomes blocks of 31 × 0.5 and one −8.5: Q4_0 rounds the
+        // 0.5s to 0 (relative RMSE ≈ 0.31, over Q4_0's 0.25), so a correct converter writes a file
+        // that verify must fail.
+        let hostile = """
+        import json, struct, sys, numpy as np
+        folder = sys.argv[1]
+        name = "model.layers.0.self_attn.q_proj.weight"
+        shard = json.load(open(folder + "/model.safetensors.index.json"))["weight_map"][name]
+        with open(folder + "/" + shard, "r+b") as f:
+            n = struct.unpack("<Q", f.read(8))[0]
+            h = json.loads(f.read(n))
+            a, b = h[name]["data_offsets"]
+            v = np.full((b - a) // 4, 0.5, np.float32); v[::32] = -8.5
+            f.seek(8 + n + a); f.write(v.tobytes())
+        """
+        try await FreeWillyHub.run(setup: { root in
+            let r = try runPython(hostile, [root + "/stabilityai/StableBeluga2@pr35"])
+            guard r.status == 0 else { throw PullTestFailure("could not rewrite q_proj: \(r.stderr)") }
+        }) { bed in
+            let out = bed.out + "/fw2.gguf"
+            let r = try await bed.pull(["stabilityai/FreeWilly2", "--type", "q4_0", "-o", out, "--json"])
+            #expect(r.status == 3, "\(r.stderr)")
+            let j = try jsonObject(r.stdout)
+            let failures = (j["verify"] as? [String: Any])?["failures"] as? [String] ?? []
+            #expect(failures.contains { $0.hasPrefix("blk.0.attn_q.weight") }, "\(failures)")
+            #expect(j["kept_as"] as? String == bed.out + "/fw2.unverified.gguf")
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: bed.out)) ?? []) == ["fw2.unverified.gguf"])
         }
     }
 
@@ -361,9 +402,7 @@ struct PullCommandTests {
     @Test("Ctrl-C during a pull removes the GGUF being written and ends by the signal")
     func interrupted() async throws {
         try await FreeWillyHub.run { bed in
-            let last = bed.root + "/stabilityai/StableBeluga2@pr35/model-00029-of-00029.safetensors"
-            let size = try #require((try FileManager.default.attributesOfItem(atPath: last)[.size] as? NSNumber)?.intValue)
-            bed.hub.faults.add(.throttle(bytesPerSecond: max(1, size / 60)), path: "*model-00029-of-00029.safetensors", method: "GET", on: .cdn, times: 3)
+            _ = try bed.slowLastShard()
             let out = bed.out + "/fw2.gguf"
             let child = try DownloadChild(["pull", "stabilityai/FreeWilly2", "--type", "q4_0", "-o", out, "--stall-timeout", "5"], environment: bed.environment)
             let deadline = Date().addingTimeInterval(120)
@@ -383,10 +422,7 @@ struct PullCommandTests {
     @Test("a killed pull, run again, fetches only what is missing and finishes")
     func resumeAfterKill() async throws {
         try await FreeWillyHub.run { bed in
-            let last = bed.root + "/stabilityai/StableBeluga2@pr35/model-00029-of-00029.safetensors"
-            let size = try #require((try FileManager.default.attributesOfItem(atPath: last)[.size] as? NSNumber)?.intValue)
-            // The third CDN GET of the last shard is its data (the first two read its header): ~60 s for the whole file.
-            bed.hub.faults.add(.throttle(bytesPerSecond: max(1, size / 60)), path: "*model-00029-of-00029.safetensors", method: "GET", on: .cdn, times: 3)
+            let size = try bed.slowLastShard()
             let out = bed.out + "/fw2.gguf"
             let args = ["pull", "stabilityai/FreeWilly2", "--type", "q4_0", "-o", out, "--json", "--stall-timeout", "5", "--retry-wait", "0.05"]
             let child = try DownloadChild(args, environment: bed.environment)
