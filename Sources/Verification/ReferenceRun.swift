@@ -2,8 +2,9 @@ import Foundation
 import TensorCore
 
 /// What the slow reference pass produces and the verifier needs again for every quant type:
-/// the tokens, for each scored position the reference log-probabilities (float16), and the
-/// residual stream after each block for the first positions of the first chunk.
+/// the tokens, for each scored position the reference log-probabilities, and the residual stream
+/// after each block for the first positions of the first chunk (in `hiddenStates`, or — for a
+/// layer-streamed run — in a `HiddenStateFile` beside the cached run, with `hiddenStates` empty).
 public struct ReferenceRun: Sendable, Equatable {
     /// Tokens of every chunk (each chunk `contextSize` long).
     public var chunks: [[Int]]
@@ -93,6 +94,11 @@ public struct ReferenceCache: Sendable {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return String(format: "ref-%016llx.zst", h)
+    }
+
+    /// The hidden-state file stored beside the run of `key` (layer-streamed runs keep them there).
+    func hiddenStatePath(for key: String) -> String {
+        directory + "/" + (Self.fileName(for: key) as NSString).deletingPathExtension + ".hidden"
     }
 
     func load(key: String) -> ReferenceRun? {

@@ -49,11 +49,31 @@ public enum Verifier {
         let plan = PassPlan(chunks: chunks, firstScored: ctx / 2, hiddenTokens: min(ctx, options.hiddenStateTokens), threads: options.threads)
         let key = "v1|\(options.referenceIdentity)|\(reference.sourceName)|\(chunks)|\(plan.hiddenTokens)"
         var cached: ReferenceRun?
-        if let c = options.cache?.load(key: key), c.chunks == chunks, c.vocabSize == rc.vocabSize { cached = c }
+        var cachedHidden: HiddenStateFile?
+        if let cache = options.cache, let c = cache.load(key: key), c.chunks == chunks, c.vocabSize == rc.vocabSize {
+            if c.hiddenStates.isEmpty, plan.hiddenTokens > 0 {
+                // A layer-streamed run: its hidden states are in the file beside it.
+                if let h = HiddenStateFile(path: cache.hiddenStatePath(for: key)), h.blocks == rc.layers, h.count == plan.hiddenTokens * rc.hiddenSize {
+                    cached = c
+                    cachedHidden = h
+                }
+            } else {
+                cached = c
+            }
+        }
 
-        let passes = options.streamLayers
-            ? try streamedPasses(candidate: candidate, reference: reference, plan: plan, cached: cached, keepHiddenForCache: options.cache != nil, progress: progress)
-            : try wholePasses(candidate: candidate, reference: reference, plan: plan, cached: cached, progress: progress)
+        let passes: PassResults
+        if options.streamLayers {
+            // A reference computed here streams its hidden states to the cache as they come.
+            let writer = cached == nil && plan.hiddenTokens > 0
+                ? options.cache.flatMap { try? HiddenStateFile.Writer(path: $0.hiddenStatePath(for: key), count: plan.hiddenTokens * rc.hiddenSize) }
+                : nil
+            passes = try streamedPasses(candidate: candidate, reference: reference, plan: plan, cached: cached, cachedHidden: cachedHidden,
+                                        hiddenToCache: writer, progress: progress)
+        } else {
+            if var c = cached, let h = cachedHidden { c.hiddenStates = try (0..<h.blocks).map { try h.block($0) }; cached = c }
+            passes = try wholePasses(candidate: candidate, reference: reference, plan: plan, cached: cached, progress: progress)
+        }
         if cached == nil, let run = passes.referenceRun { try? options.cache?.store(run, key: key) }
 
         let tensors = passes.tensors

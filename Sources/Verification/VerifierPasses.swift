@@ -67,9 +67,12 @@ extension Verifier {
     /// cached). Per block: its tensors are compared (each pair released right after), then the
     /// reference and the candidate advance through it, each matrix released once multiplied, and
     /// the hidden states of chunk 0 are compared. Resident memory: the activations of every chunk
-    /// for both passes, one matrix pair, and the reference hidden states kept for the cache.
+    /// for both passes and one matrix pair, whatever the layer count: the reference hidden states
+    /// go to the cache's `hiddenToCache` file as they come (and come back from `cachedHidden`
+    /// one block at a time), committed only when the pass completes.
     static func streamedPasses(candidate: any LlamaWeightSource, reference: any LlamaWeightSource, plan: PassPlan,
-                               cached: ReferenceRun?, keepHiddenForCache: Bool, progress: (String) -> Void) throws -> PassResults {
+                               cached: ReferenceRun?, cachedHidden: HiddenStateFile?, hiddenToCache: HiddenStateFile.Writer?,
+                               progress: (String) -> Void) throws -> PassResults {
         var r = PassResults()
         let c = reference.config, D = c.hiddenSize, V = c.vocabSize, T = plan.contextSize, keep = plan.hiddenTokens
         func compare(_ tensors: [LlamaTensor]) throws {
@@ -109,23 +112,28 @@ extension Verifier {
         try compare([.embedding])
         finished([.embedding])
         let scratch = candForward.makeScratch(for: candBatch)
-        var refHidden: [[Float]] = cached?.hiddenStates ?? []
+        var cacheWriter = hiddenToCache
 
         for l in 0..<c.layers {
             progress("block \(l + 1)/\(c.layers)")
             prefetch(l + 1 < c.layers ? LlamaTensor.block(l + 1) : [.output])
             try compare(LlamaTensor.block(l))
+            var refHidden: [Float]?
             if let f = refForward, var batch = refBatch {
                 refBatch = nil // one owner of the activations while the block updates them in place
                 try timed(&r.referenceSeconds) { try f.block(l, &batch, scratch: scratch, threads: plan.threads, releaseWeights: true) }
-                if keep > 0 { refHidden.append(Array(batch.x[0..<(keep * D)])) }
+                if keep > 0 {
+                    let states = Array(batch.x[0..<(keep * D)])
+                    do { try cacheWriter?.append(states) } catch { cacheWriter = nil }  // no cache then, the check goes on
+                    refHidden = states
+                }
                 refBatch = batch
+            } else if keep > 0 {
+                if let h = cachedHidden { refHidden = try h.block(l) } else if let c = cached, l < c.hiddenStates.count { refHidden = c.hiddenStates[l] }
             }
             try timed(&r.candidateSeconds) { try candForward.block(l, &candBatch, scratch: scratch, threads: plan.threads, releaseWeights: true) }
-            if keep > 0, l < refHidden.count {
-                r.hiddenDrift.append(TensorCompare.compare(reference: refHidden[l], candidate: Array(candBatch.x[0..<(keep * D)])).relativeRMSE)
-                // Drift is judged as it goes; the reference states stay only to be cached.
-                if !keepHiddenForCache { refHidden[l] = [] }
+            if let refHidden {
+                r.hiddenDrift.append(TensorCompare.compare(reference: refHidden, candidate: Array(candBatch.x[0..<(keep * D)])).relativeRMSE)
             }
             finished(LlamaTensor.block(l))
         }
@@ -138,8 +146,11 @@ extension Verifier {
                 let logits = try f.logits(batch, scratch: scratch, threads: plan.threads, releaseWeights: true)
                 return plan.chunks.indices.map { scoredLogProbs(logits, row: $0 * T, length: T, vocabSize: V, firstScored: plan.firstScored) }
             }
-            r.referenceRun = ReferenceRun(chunks: plan.chunks, firstScored: plan.firstScored, vocabSize: V, logProbs: refLogProbs,
-                                          hiddenStates: keepHiddenForCache ? refHidden : [], hiddenTokens: keep)
+            // Cached only with its hidden-state file complete.
+            if keep == 0 || (try? cacheWriter?.commit()) != nil {
+                r.referenceRun = ReferenceRun(chunks: plan.chunks, firstScored: plan.firstScored, vocabSize: V, logProbs: refLogProbs,
+                                              hiddenStates: [], hiddenTokens: keep)
+            }
         } else {
             refLogProbs = cached?.logProbs ?? []
         }

@@ -70,20 +70,28 @@ struct VerifierTests {
         }
     }
 
-    @Test("the reference run is cached (zstd) and reused")
+    @Test("the reference run is cached (zstd, hidden states in a file beside it) and reused; a damaged entry is not trusted")
     func referenceCache() throws {
         let model = try Model()
         let cache = ReferenceCache(directory: model.dir + "/cache")
         let first = try Self.run(model, type: "q8_0", cache: cache)
         #expect(!first.referenceFromCache)
-        let files = try FileManager.default.contentsOfDirectory(atPath: cache.directory)
-        #expect(files.count == 1 && files[0].hasSuffix(".zst"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: cache.directory).sorted()
+        #expect(files.count == 2 && files[0].hasSuffix(".hidden") && files[1].hasSuffix(".zst"), "\(files)")
         let second = try Self.run(model, type: "q4_0", cache: cache)
         #expect(second.referenceFromCache)
         let again = try Self.run(model, type: "q8_0", cache: cache)
-        #expect(again.logits == first.logits && again.hiddenDrift == first.hiddenDrift)
-        // A corrupt cache file is ignored, not trusted.
-        try Data([0x28, 0xB5, 0x2F, 0xFD, 1, 2, 3]).write(to: URL(fileURLWithPath: cache.directory + "/" + files[0]))
+        #expect(again.referenceFromCache && again.logits == first.logits && again.hiddenDrift == first.hiddenDrift)
+        #expect(again.hiddenDrift.count == first.hiddenDrift.count && !first.hiddenDrift.isEmpty)
+        // A hidden-state file cut short is a miss (the run is recomputed and the entry rewritten).
+        let hidden = cache.directory + "/" + files[0]
+        let size = try #require((try FileManager.default.attributesOfItem(atPath: hidden)[.size] as? NSNumber)?.intValue)
+        try FileHandle(forWritingTo: URL(fileURLWithPath: hidden)).truncate(atOffset: UInt64(size - 4))
+        let recomputed = try Self.run(model, type: "q8_0", cache: cache)
+        #expect(!recomputed.referenceFromCache && recomputed.hiddenDrift == first.hiddenDrift)
+        #expect(try Self.run(model, type: "q8_0", cache: cache).referenceFromCache)
+        // A corrupt run file is ignored, not trusted.
+        try Data([0x28, 0xB5, 0x2F, 0xFD, 1, 2, 3]).write(to: URL(fileURLWithPath: cache.directory + "/" + files[1]))
         #expect(try !Self.run(model, type: "q8_0", cache: cache).referenceFromCache)
     }
 }
