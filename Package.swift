@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Tokenization", dependencies: ["TensorCore"], swiftSettings: fast),
         .target(
             name: "Verification",
-            dependencies: ["TensorCore", "SafeTensors", "PyTorchCheckpoint", "Quantization", "GGUF", "Tokenization", "CZstd"],
+            dependencies: ["TensorCore", "SafeTensors", "PyTorchCheckpoint", "Quantization", "GGUF", "Conversion", "Tokenization", "CZstd"],
             swiftSettings: fast
         ),
         .target(

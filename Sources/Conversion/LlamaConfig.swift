@@ -39,9 +39,13 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         /// Llama 3 (`rope_type: "llama3"`): defaults 1 and 4.
         public var lowFreqFactor: Double?
         public var highFreqFactor: Double?
+        /// Llama 3.1 keeps the original context here (transformers reads it from here; llama.cpp's
+        /// converter from the top-level key, default 8192).
+        public var originalMaxPositionEmbeddings: Int?
         enum CodingKeys: String, CodingKey {
             case type, ropeType = "rope_type", factor
             case lowFreqFactor = "low_freq_factor", highFreqFactor = "high_freq_factor"
+            case originalMaxPositionEmbeddings = "original_max_position_embeddings"
         }
     }
 

@@ -1,3 +1,4 @@
+import Conversion
 import Foundation
 
 /// The hyper-parameters of a Llama model, read from `config.json` (HF names and HF defaults) or
@@ -51,43 +52,36 @@ public struct LlamaConfig: Sendable, Equatable {
         self.bosTokenID = bosTokenID
     }
 
-    /// Reads `config.json`.
+    /// Reads `config.json` through the converter's reader (`Conversion.LlamaConfig`), with the
+    /// defaults transformers applies.
     public init(configJSON path: String) throws {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw VerificationError.io(path: path, reason: "cannot read (\(error.localizedDescription))")
+        let hf: Conversion.LlamaConfig
+        do { hf = try Conversion.LlamaConfig.load(path: path) } catch {
+            throw VerificationError.badConfig(key: path, reason: "cannot be read as a Llama config: \(error)")
         }
-        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw VerificationError.badConfig(key: path, reason: "is not a JSON object")
-        }
-        func int(_ key: String) -> Int? { (json[key] as? NSNumber)?.intValue }
-        func float(_ key: String) -> Float? { (json[key] as? NSNumber)?.floatValue }
-        func need(_ key: String) throws -> Int {
-            guard let v = int(key), v > 0 else { throw VerificationError.badConfig(key: key, reason: "is missing or not a positive integer") }
+        func positive(_ value: Int?, _ key: String) throws -> Int {
+            guard let v = value, v > 0 else { throw VerificationError.badConfig(key: key, reason: "is missing or not a positive integer") }
             return v
         }
-        let heads = try need("num_attention_heads")
         var scaling = RopeScaling.none
-        if let rs = json["rope_scaling"] as? [String: Any] {
-            let type = (rs["rope_type"] as? String) ?? (rs["type"] as? String) ?? "default"
-            let factor = (rs["factor"] as? NSNumber)?.floatValue ?? 1
+        if let rs = hf.ropeScaling {
+            let type = rs.ropeType ?? rs.type ?? "default"
+            let factor = Float(rs.factor ?? 1)
             switch type {
             case "default": break
             case "linear": scaling = .linear(factor: factor)
             case "llama3":
-                scaling = .llama3(factor: factor,
-                                  lowFreqFactor: (rs["low_freq_factor"] as? NSNumber)?.floatValue ?? 1,
-                                  highFreqFactor: (rs["high_freq_factor"] as? NSNumber)?.floatValue ?? 4,
-                                  originalContext: (rs["original_max_position_embeddings"] as? NSNumber)?.intValue ?? 8192)
+                scaling = .llama3(factor: factor, lowFreqFactor: Float(rs.lowFreqFactor ?? 1), highFreqFactor: Float(rs.highFreqFactor ?? 4),
+                                  originalContext: rs.originalMaxPositionEmbeddings ?? 8192)
             default: throw VerificationError.unsupportedRopeScaling(type: type)
             }
         }
-        self.init(hiddenSize: try need("hidden_size"), intermediateSize: try need("intermediate_size"),
-                  layers: try need("num_hidden_layers"), heads: heads, kvHeads: int("num_key_value_heads") ?? heads,
-                  headDim: int("head_dim"), rmsNormEps: float("rms_norm_eps") ?? 1e-6, ropeTheta: float("rope_theta") ?? 10000,
-                  ropeScaling: scaling, vocabSize: try need("vocab_size"),
-                  tieWordEmbeddings: (json["tie_word_embeddings"] as? Bool) ?? false,
-                  maxPositionEmbeddings: int("max_position_embeddings") ?? 2048, bosTokenID: int("bos_token_id"))
+        let heads = try positive(hf.numAttentionHeads, "num_attention_heads")
+        self.init(hiddenSize: try positive(hf.hiddenSize, "hidden_size"), intermediateSize: try positive(hf.intermediateSize, "intermediate_size"),
+                  layers: try positive(hf.numHiddenLayers, "num_hidden_layers"), heads: heads, kvHeads: hf.numKeyValueHeads ?? heads,
+                  headDim: hf.headDim, rmsNormEps: Float(hf.rmsNormEps ?? 1e-6), ropeTheta: Float(hf.ropeTheta ?? 10000),
+                  ropeScaling: scaling, vocabSize: try positive(hf.vocabSize, "vocab_size"), tieWordEmbeddings: hf.tiedEmbeddings,
+                  maxPositionEmbeddings: hf.maxPositionEmbeddings ?? 2048, bosTokenID: hf.bosTokenID)
         try validate()
     }
 
