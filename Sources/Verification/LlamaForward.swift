@@ -181,6 +181,10 @@ public final class LlamaForward: @unchecked Sendable {
         Kernels.swiglu(&s.g, s.u, count: N * F)
         try multiply(s.g, .down(l), into: &s.tmp)
         Kernels.add(&batch.x, s.tmp, count: N * D)
+        if releaseWeights {  // streaming: nothing of this block stays behind
+            norms[.attnNorm(l)] = nil
+            norms[.ffnNorm(l)] = nil
+        }
     }
 
     /// `x · wᵀ`; with `releaseWeights`, band by band, each band's pages released once multiplied.
