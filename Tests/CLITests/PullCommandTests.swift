@@ -240,6 +240,22 @@ struct PullCommandTests {
         }
     }
 
+    @Test("FreeWilly1 with --delete-sources: delta and base shards go once the merge and the merged reference pass used them")
+    func freeWilly1DeleteSources() async throws {
+        try await FreeWillyHub.run { bed in
+            let out = bed.out + "/fw1.gguf"
+            let r = try await bed.pull(["stabilityai/FreeWilly1-Delta-SafeTensor", "--delta-base", "huggyllama/llama-65b",
+                                        "--type", "q8_0", "-o", out, "--json", "--delete-sources"])
+            try #require(r.status == 0, "\(r.stderr)")
+            let j = try jsonObject(r.stdout)
+            let deleted = j["deleted_sources"] as? [String] ?? []
+            #expect(deleted.filter { $0.hasPrefix("stabilityai/") }.count == 14 && deleted.filter { $0.hasPrefix("huggyllama/") }.count == 14, "\(deleted)")
+            let verify = try #require(j["verify"] as? [String: Any])
+            #expect(verify["passed"] as? Bool == true && (verify["hiddenDrift"] as? [Double])?.count == 4, "\(verify["failures"] ?? "")")
+            #expect((j["source_shards_held"] as? Int ?? 0) >= 4)
+        }
+    }
+
     @Test("--revision main --delete-sources: the .bin shards go once the conversion and the verification are done")
     func deleteBinSources() async throws {
         try await FreeWillyHub.run { bed in
