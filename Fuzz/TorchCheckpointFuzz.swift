@@ -12,5 +12,7 @@ public func fuzzTorchCheckpoint(_ data: UnsafePointer<UInt8>, _ size: Int) -> CI
             _ = try? checkpoint.view(t.name).floats()
         }
     }
+    // The planner pull runs on a remote file's pieces: hostile input must not trap it either.
+    _ = try? TorchCheckpoint.plannedTensors(source: file)
     return 0
 }

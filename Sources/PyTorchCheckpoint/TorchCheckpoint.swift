@@ -19,7 +19,24 @@ public final class TorchCheckpoint: @unchecked Sendable {
     public init(file: MappedFile) throws {
         self.file = file
         path = file.path
-        let zip = try ZipArchive(file: file)
+        tensors = try Self.parse(ZipArchive(file: file), planning: false)
+        var byName: [String: Int] = [:]
+        for (i, t) in tensors.enumerated() { byName[t.name] = i }
+        self.byName = byName
+    }
+
+    /// The tensors of a checkpoint still on a server, from the few pieces `source` fetches: the
+    /// zip's tail (directory) and `data.pkl`. Names, dtypes and shapes are exact; byte ranges are
+    /// placed from each storage entry's local-header offset (its exact data offset would need that
+    /// header too), so they keep file order and size but not position: for planning only. The
+    /// downloaded file, opened with `init(path:)`, must list the same names, dtypes and shapes.
+    public static func plannedTensors(source: any ByteSource) throws -> [TensorInfo] {
+        try parse(ZipArchive(file: source), planning: true)
+    }
+
+    /// The state dict's tensors in the order it lists them.
+    private static func parse(_ zip: ZipArchive, planning: Bool) throws -> [TensorInfo] {
+        let file = zip.source
         guard let pickleEntry = zip.entries.first(where: { $0.name == "data.pkl" || $0.name.hasSuffix("/data.pkl") }) else {
             throw TorchCheckpointError.missingEntry(path: file.path, entry: "<archive>/data.pkl")
         }
@@ -29,19 +46,17 @@ public final class TorchCheckpoint: @unchecked Sendable {
         let root = machine.dicts[rootIndex]
 
         var tensors: [TensorInfo] = []
-        var byName: [String: Int] = [:]
+        var seen = Set<String>()
         for (key, value) in root {
             guard case let .string(name) = key, case let .tensor(record) = value else {
                 throw TorchCheckpointError.notAStateDict(path: file.path)
             }
-            guard byName[name] == nil else {
+            guard seen.insert(name).inserted else {
                 throw TorchCheckpointError.badTensor(path: file.path, tensor: name, reason: "listed twice")
             }
-            byName[name] = tensors.count
-            tensors.append(try TorchCheckpoint.locate(name, record, zip: zip, prefix: prefix))
+            tensors.append(try TorchCheckpoint.locate(name, record, zip: zip, prefix: prefix, planning: planning))
         }
-        self.tensors = tensors
-        self.byName = byName
+        return tensors
     }
 
     public func info(_ name: String) -> TensorInfo? { byName[name].map { tensors[$0] } }
@@ -52,8 +67,8 @@ public final class TorchCheckpoint: @unchecked Sendable {
         return TensorView(locating: t, in: try file.bytes(at: t.begin, count: t.byteCount), at: t.begin)
     }
 
-    private static func locate(_ name: String, _ r: TensorRecord, zip archive: ZipArchive, prefix: String) throws -> TensorInfo {
-        let path = archive.file.path
+    private static func locate(_ name: String, _ r: TensorRecord, zip archive: ZipArchive, prefix: String, planning: Bool) throws -> TensorInfo {
+        let path = archive.source.path
         func bad(_ reason: String) -> TorchCheckpointError { .badTensor(path: path, tensor: name, reason: reason) }
         guard r.shape.allSatisfy({ $0 >= 0 }) else { throw bad("negative dimension in \(r.shape)") }
         var count: Int64 = 1
@@ -76,10 +91,11 @@ public final class TorchCheckpoint: @unchecked Sendable {
         guard let entry = archive.entry(named: entryName) else {
             throw TorchCheckpointError.missingEntry(path: path, entry: entryName)
         }
-        let (dataOffset, bytes) = try archive.storedBytes(of: entry)
+        let data = planning ? entry.localHeaderOffset..<(entry.localHeaderOffset + entry.uncompressedSize) : try archive.storedRange(of: entry)
+        let dataOffset = data.lowerBound
         let start = UInt64(r.storageOffset * elementSize), length = UInt64(count * elementSize)
-        guard start + length <= UInt64(bytes.count) else {
-            throw bad("needs bytes \(start)..<\(start + length) of storage '\(r.storage.key)', which has \(bytes.count)")
+        guard start + length <= UInt64(data.count) else {
+            throw bad("needs bytes \(start)..<\(start + length) of storage '\(r.storage.key)', which has \(data.count)")
         }
         return TensorInfo(name: name, dtype: r.storage.dtype, shape: r.shape.map { UInt64($0) },
                           fileRange: (dataOffset + start)..<(dataOffset + start + length))

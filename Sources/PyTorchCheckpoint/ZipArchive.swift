@@ -1,6 +1,7 @@
 import TensorCore
 
-/// The central directory of a ZIP file, read straight from a memory map.
+/// The central directory of a ZIP file, read straight from a memory map (or from the few pieces
+/// of a remote file a `ByteSource` fetches: the tail and what it points to).
 ///
 /// PyTorch's `torch.save` writes a ZIP of *stored* (uncompressed) entries, with ZIP64 records as
 /// soon as anything passes 4 GiB (every float32 shard of a 70B model does). Only what is needed to
@@ -18,13 +19,13 @@ public struct ZipArchive {
         public let flags: UInt16
     }
 
-    public let file: MappedFile
+    public let source: any ByteSource
     /// Entries in central-directory order.
     public let entries: [Entry]
     private let index: [String: Int]
 
-    public init(file: MappedFile) throws {
-        self.file = file
+    public init(file: any ByteSource) throws {
+        source = file
         let (cdOffset, cdSize, count) = try ZipArchive.locateCentralDirectory(file)
         let cd = try file.bytes(at: cdOffset, count: cdSize)
         var r = ByteReader(cd)
@@ -72,27 +73,38 @@ public struct ZipArchive {
 
     public func entry(named name: String) -> Entry? { index[name].map { entries[$0] } }
 
-    /// The bytes of a stored (uncompressed, unencrypted) entry, mapped in place.
-    public func storedBytes(of entry: Entry) throws -> (offset: UInt64, bytes: UnsafeRawBufferPointer) {
+    /// Where a stored (uncompressed, unencrypted) entry's data lies, bounds-checked (its local
+    /// header is read; the data is not).
+    public func storedRange(of entry: Entry) throws -> Range<UInt64> {
         guard entry.flags & 1 == 0 else {
-            throw TorchCheckpointError.malformedZip(path: file.path, reason: "entry '\(entry.name)' is encrypted")
+            throw TorchCheckpointError.malformedZip(path: source.path, reason: "entry '\(entry.name)' is encrypted")
         }
         guard entry.method == 0, entry.compressedSize == entry.uncompressedSize else {
-            throw TorchCheckpointError.compressedEntry(path: file.path, entry: entry.name)
+            throw TorchCheckpointError.compressedEntry(path: source.path, entry: entry.name)
         }
-        var local = ByteReader(try file.bytes(at: entry.localHeaderOffset, count: 30))
+        var local = ByteReader(try source.bytes(at: entry.localHeaderOffset, count: 30))
         guard try local.read(UInt32.self) == 0x0403_4b50 else {
-            throw TorchCheckpointError.malformedZip(path: file.path, reason: "local header of '\(entry.name)' has a bad signature")
+            throw TorchCheckpointError.malformedZip(path: source.path, reason: "local header of '\(entry.name)' has a bad signature")
         }
         try local.skip(22)
         let nameLength = UInt64(try local.read(UInt16.self))
         let extraLength = UInt64(try local.read(UInt16.self))
         let dataOffset = entry.localHeaderOffset + 30 + nameLength + extraLength
-        return (dataOffset, try file.bytes(at: dataOffset, count: entry.uncompressedSize))
+        let (end, overflow) = dataOffset.addingReportingOverflow(entry.uncompressedSize)
+        guard !overflow, end <= source.size else {
+            throw TorchCheckpointError.malformedZip(path: source.path, reason: "entry '\(entry.name)' runs past the end of the file")
+        }
+        return dataOffset..<end
+    }
+
+    /// The bytes of a stored entry.
+    public func storedBytes(of entry: Entry) throws -> (offset: UInt64, bytes: UnsafeRawBufferPointer) {
+        let range = try storedRange(of: entry)
+        return (range.lowerBound, try source.bytes(at: range.lowerBound, count: UInt64(range.count)))
     }
 
     /// Finds the end-of-central-directory record (and its ZIP64 twin when fields are saturated).
-    private static func locateCentralDirectory(_ file: MappedFile) throws -> (offset: UInt64, size: UInt64, count: UInt64) {
+    private static func locateCentralDirectory(_ file: any ByteSource) throws -> (offset: UInt64, size: UInt64, count: UInt64) {
         let size = file.size
         guard size >= 22 else { throw TorchCheckpointError.notAZip(path: file.path) }
         let window = min(size, 22 + 65535)

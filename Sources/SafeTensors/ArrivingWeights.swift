@@ -1,29 +1,50 @@
 import Foundation
 import TensorCore
 
-/// Safetensors weights whose shards are still being downloaded.
+/// Weights whose shards are still being downloaded: safetensors, or PyTorch `.bin` checkpoints.
 ///
-/// The tensor table comes from the shards' headers read ahead of the data (a ranged read of each
-/// remote file), so a conversion can be planned before any weight has arrived. `view` blocks until
-/// the tensor's shard has been marked ready (downloaded and its sha256 checked) and opens the
-/// shard then, lazily; so a converter reading tensors in shard order works on shard 1 while shards
-/// 2…N are still downloading. The opened file's header must equal the one planned with.
+/// The tensor table comes from what the shards say about themselves ahead of their data (ranged
+/// reads of each remote file: a safetensors header, a zip directory and its pickle), so a
+/// conversion can be planned before any weight has arrived. `view` blocks until the tensor's shard
+/// has been marked ready (downloaded and its sha256 checked) and opens the shard then, lazily; so
+/// a converter reading tensors in shard order works on shard 1 while shards 2…N are still
+/// downloading. The opened file must list the tensors planned with.
 ///
 /// Several readers may share it (pull's converter and its reference pass): reader 0 is the object
 /// itself, reader k is `reader(k)`. Each reports the tensors it will not read again through
 /// `finished`; once every reader has finished every tensor it expects of a shard
 /// (`expectReads(of:by:)`), `onShardConsumed` runs (pull's `--delete-sources` removes the shard then).
 public final class ArrivingWeights: WeightSource, @unchecked Sendable {
-    /// One shard as planned: its name, its size and its header (from a ranged read).
+    /// One shard as planned: its name, its size, its tensors and how to open it once downloaded.
     public struct Shard: Sendable {
         public var name: String
         public var fileSize: UInt64
-        public var header: SafeTensorsHeader
+        /// The tensors as planned, in file order.
+        public var tensors: [TensorInfo]
+        /// Opens the downloaded file and checks it is the one planned with (throws if not).
+        public var open: @Sendable (_ path: String, _ planned: Shard) throws -> any WeightFile
 
+        /// A safetensors shard planned from its header: the downloaded file's header must be the same.
         public init(name: String, fileSize: UInt64, header: SafeTensorsHeader) {
             self.name = name
             self.fileSize = fileSize
-            self.header = header
+            tensors = header.tensors
+            let headerLength = header.headerLength
+            open = { path, planned in
+                let f = try SafeTensorsFile(path: path)
+                guard f.header.headerLength == headerLength, f.tensors == planned.tensors else {
+                    throw SafeTensorsError.io(path: path, reason: "the downloaded shard's header differs from the one read before the download")
+                }
+                return f
+            }
+        }
+
+        /// A shard of another format: `open` reads the downloaded file and checks it against the plan.
+        public init(name: String, fileSize: UInt64, tensors: [TensorInfo], open: @escaping @Sendable (String, Shard) throws -> any WeightFile) {
+            self.name = name
+            self.fileSize = fileSize
+            self.tensors = tensors
+            self.open = open
         }
     }
 
@@ -45,7 +66,7 @@ public final class ArrivingWeights: WeightSource, @unchecked Sendable {
     private let condition = NSCondition()
     private var ready: [String: String] = [:]           // shard → path
     private var failure: Error?
-    private var open: [String: SafeTensorsFile] = [:]
+    private var open: [String: any WeightFile] = [:]
     private var tensorsOfShard: [String: [String]] = [:]  // shard → tensor names
     private var expected: [Int: Set<String>] = [:]      // reader → tensors it will read
     private var done: [Int: Set<String>] = [:]          // reader → tensors it has finished
@@ -69,12 +90,12 @@ public final class ArrivingWeights: WeightSource, @unchecked Sendable {
         var entries: [WeightEntry] = []
         for name in names {
             let s = planned[name]!
-            for t in s.header.tensors.sorted(by: { $0.begin < $1.begin }) {
+            for t in s.tensors.sorted(by: { $0.begin < $1.begin }) {
                 if let other = owner[t.name] { throw SafeTensorsError.tensorListedTwice(name: t.name, first: other, second: name) }
                 owner[t.name] = name
                 entries.append(WeightEntry(info: t, shard: name))
             }
-            tensorsOfShard[name] = s.header.tensors.map(\.name)
+            tensorsOfShard[name] = s.tensors.map(\.name)
         }
         if let index {
             var listed = Set<String>()
@@ -186,16 +207,16 @@ public final class ArrivingWeights: WeightSource, @unchecked Sendable {
     }
 
     /// Waits until `shard` is ready (or the download failed) and returns its opened file.
-    public func waitForShard(_ shard: String) throws -> SafeTensorsFile {
+    public func waitForShard(_ shard: String) throws -> any WeightFile {
         condition.lock()
         defer { condition.unlock() }
         while ready[shard] == nil, failure == nil { condition.wait() }
         if let path = ready[shard] {
             if let f = open[shard] { return f }
-            let f = try SafeTensorsFile(path: path)
-            guard let plan = planned[shard], f.file.size == plan.fileSize, f.header.headerLength == plan.header.headerLength,
-                  f.tensors == plan.header.tensors else {
-                throw SafeTensorsError.io(path: path, reason: "the downloaded shard's header differs from the one read before the download")
+            guard let plan = planned[shard] else { throw SafeTensorsError.io(path: path, reason: "not a planned shard") }
+            let f = try plan.open(path, plan)
+            guard f.file.size == plan.fileSize else {
+                throw SafeTensorsError.io(path: path, reason: "the downloaded shard has \(f.file.size) bytes, \(plan.fileSize) were planned")
             }
             f.file.advise(.sequential)
             open[shard] = f
@@ -218,7 +239,7 @@ public final class ArrivingWeights: WeightSource, @unchecked Sendable {
     public func release(_ view: TensorView) {
         guard let e = entry(view.name) else { return }
         condition.lock()
-        open[e.shard]?.release(view)
+        open[e.shard]?.file.advise(.dontNeed, offset: view.fileOffset, count: view.info.byteCount)
         condition.unlock()
     }
 

@@ -17,7 +17,7 @@ struct PullCommand: ParsableCommand {
         Small files (config, tokenizer, index) come first: an unsupported architecture is refused before \
         any weight is requested. When main has only PyTorch .bin weights, pull uses the Hub's safetensors \
         conversion pull request (refs/pr/N) and says so; --revision main reads the .bin files instead \
-        (downloaded first, then converted). See docs/pull.md and docs/freewilly.md.
+        (planned from their remote zip directories, converted as they arrive). See docs/pull.md and docs/freewilly.md.
         Exit codes: 0 converted and verified, 3 verification ran and found the file wrong, 1 failure, 64 usage.
         """
     )
@@ -123,14 +123,13 @@ struct PullCommand: ParsableCommand {
         let sources = [model] + (base.map { [$0] } ?? [])
 
         // 2. Disk: sources still to download + output (checked before any weight transfer).
-        let pendingBin = sources.flatMap { s in s.pendingBin.map { (s, $0) } }
-        let toFetch = sources.flatMap { s in (s.weightFiles + s.pendingBin).map { (s, $0) } }
+        let toFetch = sources.flatMap { s in s.weightFiles.map { (s, $0) } }
             .filter { !HubCache(root: cacheRoot).hasBlob($0.0.repo, etag: $0.1.etag) }
         let fetchBytes = toFetch.reduce(Int64(0)) { $0 + $1.1.size }
         let largest = toFetch.map { $0.1.size }.max() ?? 0
         let inFlightLimit = 2 * sources.filter { $0.arriving != nil }.count
 
-        // The conversion plan needs weights: arriving safetensors now; .bin only after their download.
+        // The conversion plan, from the shards' remote headers (safetensors) or directories (.bin).
         var options = ConversionOptions(type: outType)
         options.hubkitVersion = HubKitVersion.string
         options.sourceRepo = repoID.description
@@ -140,23 +139,16 @@ struct PullCommand: ParsableCommand {
             let sha = arriving.shardNames.compactMap { name in model.weightFiles.first { $0.path == name }?.sha256 }
             if sha.count == arriving.shardNames.count { options.sourceSHA256 = sha }
         }
-        var plan: ConversionPlan?
-        if pendingBin.isEmpty { plan = try makePlan(model: model, base: base, options: options) }
-        let outputBytes = plan.map { Int64($0.outputSize) } ?? estimatedOutput(binBytes: pendingBin.reduce(0) { $0 + $1.1.size }, type: outType)
-        let name = plan?.metadata.first { $0.key == "general.name" }?.value.stringValue ?? repoID.name
+        let plan = try makePlan(model: model, base: base, options: options)
+        let outputBytes = Int64(plan.outputSize)
+        let name = plan.metadata.first { $0.key == "general.name" }?.value.stringValue ?? repoID.name
         let out = absolute(output ?? "\(name)-\(outType.label).gguf")
         // The verification reads the sources as they arrive and the file as it is written.
-        let verifyThreads = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        var verification: PullVerification?
-        var feedOrder: [PullFeeder.Item] = []
-        var heldLimit = inFlightLimit
-        if let plan {
-            let v = try PullVerification(output: out, model: model, base: base, maxTokens: maxTokens, threads: verifyThreads, quiet: json, clockStart: started)
-            feedOrder = PullFeeder.order(tensors: plan.tensors.map(\.source), sources: sources)
-            heldLimit = max(inFlightLimit, PullFeeder.shardsHeldAtOnce(items: feedOrder, steps: v.steps))
-            verification = v
-        }
-        let sourceNeed = deleteSources && pendingBin.isEmpty ? min(fetchBytes, Int64(heldLimit) * largest) : fetchBytes
+        let verification = try PullVerification(output: out, model: model, base: base, maxTokens: maxTokens,
+                                                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, quiet: json, clockStart: started)
+        let feedOrder = PullFeeder.order(tensors: plan.tensors.map(\.source), sources: sources)
+        let heldLimit = max(inFlightLimit, PullFeeder.shardsHeldAtOnce(items: feedOrder, steps: verification.steps))
+        let sourceNeed = deleteSources ? min(fetchBytes, Int64(heldLimit) * largest) : fetchBytes
         let disk = try checkDisk(cacheRoot: cacheRoot, output: out, sources: sourceNeed, outputBytes: outputBytes, fetchBytes: fetchBytes)
         if !force, FileManager.default.fileExists(atPath: out), !dryRun { throw ConversionError.outputExists(path: out) }
 
@@ -165,37 +157,22 @@ struct PullCommand: ParsableCommand {
             "output": out, "type": outType.rawValue, "bytes_to_download": fetchBytes, "output_bytes": outputBytes,
             "disk_needed": disk.needed, "delete_sources": deleteSources, "dry_run": dryRun,
         ]
-        if deleteSources, pendingBin.isEmpty { j["source_shards_held"] = heldLimit }
+        if deleteSources { j["source_shards_held"] = heldLimit }
         if let r = model.revisionReason { j["revision_reason"] = r }
         if let a = disk.available { j["disk_available"] = a }
         if let base { j["delta_base"] = ["repo": base.repo.description, "revision": base.revision, "commit": base.manifest.commit, "folder": base.folder] }
         if dryRun {
-            j["files"] = sources.flatMap { s in (s.weightFiles + s.pendingBin).map { ["repo": s.repo.description, "path": $0.path, "size": $0.size] } }
+            j["files"] = sources.flatMap { s in s.weightFiles.map { ["repo": s.repo.description, "path": $0.path, "size": $0.size] } }
             if !json {
                 print("\(repoID) @ \(model.revision) (\(model.manifest.commit.prefix(10))), \(model.format) → \(out) (\(outType.rawValue))")
-                for s in sources { for f in s.weightFiles + s.pendingBin { print("  \(formatBytes(f.size).leftPad(10))  \(s.repo)/\(f.path)") } }
+                for s in sources { for f in s.weightFiles { print("  \(formatBytes(f.size).leftPad(10))  \(s.repo)/\(f.path)") } }
                 print("to download \(formatBytes(fetchBytes)), output \(formatBytes(outputBytes)), disk needed \(formatBytes(disk.needed))\(disk.available.map { ", free \(formatBytes($0))" } ?? "")")
             }
             return Summary(json: j, verifyPassed: nil)
         }
 
-        // 3. Weights: .bin downloaded first; safetensors shards fed to the converter as they arrive.
+        // 3. Weights: shards fed to the converter as they arrive.
         let renderer = !json && StandardError.isTerminal ? PullProgressLine() : nil
-        if !pendingBin.isEmpty {
-            note("hubkit: downloading \(pendingBin.count) PyTorch .bin files (\(formatBytes(pendingBin.reduce(0) { $0 + $1.1.size }))) before converting")
-            for s in sources where !s.pendingBin.isEmpty {
-                _ = try downloader.download(DownloadRequest(repo: s.repo, revision: s.manifest.commit, files: s.pendingBin.map(\.path),
-                                                            destination: .cache(root: cacheRoot), force: true)) { p in
-                    renderer?.download(done: p.completedBytes, total: p.totalBytes, shard: p.active.first?.path)
-                }
-                try s.openDownloaded()
-            }
-            let p = try makePlan(model: model, base: base, options: options)
-            plan = p
-            feedOrder = PullFeeder.order(tensors: p.tensors.map(\.source), sources: sources)
-            verification = try PullVerification(output: out, model: model, base: base, maxTokens: maxTokens, threads: verifyThreads, quiet: json, clockStart: started)
-        }
-        guard let plan, let verification else { throw PullFailure("internal: no conversion plan") }
         for w in plan.warnings { note("warning: \(w)") }
         let feeder = PullFeeder(items: feedOrder, downloader: downloader, cacheRoot: cacheRoot,
                                 maxUnconsumed: deleteSources ? max(2, heldLimit) : nil, started: started, sampleProgress: renderer != nil)
@@ -270,10 +247,6 @@ struct PullCommand: ParsableCommand {
         }
         j["shards"] = shards
         if !json { print(report.textTable()) }
-        if deleteSources {
-            // .bin checkpoints are read whole before converting: they go once both passes are done.
-            for s in sources { for f in s.pendingBin { Self.deleteSource(s, f, cacheRoot: cacheRoot); deleted.append(s.repo.description + "/" + f.path) } }
-        }
         j["deleted_sources"] = deleted.items
         j["seconds"] = Date().timeIntervalSince(started)
         if !json { print(report.passed ? out : unverified) }
@@ -301,20 +274,6 @@ struct PullCommand: ParsableCommand {
         let layout = CacheLayout(root: cacheRoot)
         unlink(layout.snapshotFile(s.repo, commit: s.manifest.commit, path: f.path))
         unlink(layout.blob(s.repo, etag: f.etag))
-    }
-
-    /// An output size estimate before a `.bin` checkpoint is opened: float32 (4 bytes a weight)
-    /// unless smaller, times the type's bits per weight.
-    private func estimatedOutput(binBytes: Int64, type: OutputType) -> Int64 {
-        let params = Double(binBytes) / 4
-        let bits: Double
-        switch type {
-        case .f32: bits = 32
-        case .f16, .bf16: bits = 16
-        case .q8_0: bits = 8.5
-        case .q4_0: bits = 4.5
-        }
-        return Int64(params * bits / 8)
     }
 
     /// Free space against what this pull needs; one filesystem or two (cache and output).

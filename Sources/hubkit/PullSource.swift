@@ -5,8 +5,9 @@ import PyTorchCheckpoint
 import SafeTensors
 
 /// One repository `pull` reads from (the model, or a delta's base): which revision it took and
-/// why, its small files already in the cache, and its weights — safetensors planned from remote
-/// headers and still to download, or PyTorch `.bin` shards downloaded up front.
+/// why, its small files already in the cache, and its weights still to download — safetensors
+/// planned from their remote headers, or PyTorch `.bin` shards from their remote zip directory
+/// and pickle.
 final class PullSource: @unchecked Sendable {
     let repo: RepoID
     /// The revision used (`main`, `refs/pr/35`, …) and the sentence saying why.
@@ -15,13 +16,11 @@ final class PullSource: @unchecked Sendable {
     let manifest: Manifest
     /// The snapshot folder in the cache.
     let folder: String
-    /// Weight files in download order (safetensors shards still to fetch; empty for .bin, fetched already).
+    /// Weight files (shards still to fetch).
     let weightFiles: [Manifest.File]
-    /// The weights the converter reads (for `.bin` shards: set by ``openDownloaded()``).
-    private(set) var weights: (any WeightSource)?
-    /// PyTorch `.bin` shards to download before converting (their pickles have no header at a known place).
-    let pendingBin: [Manifest.File]
-    /// Set for safetensors: the arriving shards.
+    /// The weights the converter reads.
+    let weights: (any WeightSource)?
+    /// The arriving shards (nil for a local folder).
     let arriving: ArrivingWeights?
     let format: String
 
@@ -33,8 +32,7 @@ final class PullSource: @unchecked Sendable {
     ]
 
     init(repo: RepoID, revision: String, reason: String?, manifest: Manifest, folder: String, weightFiles: [Manifest.File],
-         weights: (any WeightSource)?, arriving: ArrivingWeights?, format: String, pendingBin: [Manifest.File] = []) {
-        self.pendingBin = pendingBin
+         weights: (any WeightSource)?, arriving: ArrivingWeights?, format: String) {
         self.repo = repo
         self.revision = revision
         revisionReason = reason
@@ -56,7 +54,7 @@ final class PullSource: @unchecked Sendable {
         if let pr = try client.conversionPullRequest(repo) {
             return (pr.manifest, "\(repo)'s main branch has only PyTorch .bin weights; using \(pr.revision), the Hub's safetensors conversion (pass --revision main to read the .bin files)")
         }
-        return (main, "\(repo)'s main branch has only PyTorch .bin weights and no safetensors conversion pull request: downloading the .bin files first, then converting")
+        return (main, "\(repo)'s main branch has only PyTorch .bin weights and no safetensors conversion pull request: reading its .bin files (no code from them is run)")
     }
 
     /// Resolves the revision, fetches the small files, refuses an unsupported architecture (before
@@ -109,10 +107,47 @@ final class PullSource: @unchecked Sendable {
                               weights: arriving, arriving: arriving, format: "safetensors")
         }
         guard formats.pytorch else { throw PullFailure("\(repo)@\(revision) holds no safetensors and no PyTorch .bin weights") }
-        // PyTorch pickles have no header at a known place: they are downloaded first, then converted.
-        let bins = manifest.files.filter { $0.path.hasSuffix(".bin") && !$0.path.contains("/") }
-        return PullSource(repo: repo, revision: revision, reason: reason, manifest: manifest, folder: folder, weightFiles: [],
-                          weights: nil, arriving: nil, format: "pytorch", pendingBin: bins)
+        // PyTorch zips: the directory at the file's end and the pickle at its start say which
+        // tensors each shard holds (a few ranged reads, no tensor data).
+        var index: ShardIndex?
+        let names: [String]
+        if byPath[PyTorchFileNames.index] != nil {
+            let i = try ShardIndex(path: folder + "/" + PyTorchFileNames.index)
+            index = i
+            names = i.shards.sorted()
+        } else if byPath[PyTorchFileNames.single] != nil {
+            names = [PyTorchFileNames.single]
+        } else {
+            throw PullFailure("\(repo)@\(revision) has .bin files but neither \(PyTorchFileNames.single) nor \(PyTorchFileNames.index)")
+        }
+        var files: [Manifest.File] = []
+        var shards: [ArrivingWeights.Shard] = []
+        for name in names {
+            guard let f = byPath[name] else {
+                throw SafeTensorsError.missingShard(shard: name, folder: "\(repo)@\(revision)",
+                                                    firstTensor: index?.weightMap.first { $0.shard == name }?.tensor ?? "?")
+            }
+            files.append(f)
+            shards.append(try remoteCheckpoint(f, repo: repo, commit: manifest.commit, client: client))
+        }
+        let arriving = try ArrivingWeights(folder: folder, shards: shards, index: index)
+        return PullSource(repo: repo, revision: revision, reason: reason, manifest: manifest, folder: folder, weightFiles: files,
+                          weights: arriving, arriving: arriving, format: "pytorch")
+    }
+
+    /// A `.bin` shard planned from its zip directory and pickle (`TorchCheckpoint.plannedTensors`);
+    /// once downloaded it is opened by the restricted pickle reader and must list the same tensors.
+    static func remoteCheckpoint(_ f: Manifest.File, repo: RepoID, commit: String, client: HubClient) throws -> ArrivingWeights.Shard {
+        let planned = try TorchCheckpoint.plannedTensors(source: RemoteBytes(f, repo: repo, commit: commit, client: client))
+        return ArrivingWeights.Shard(name: f.path, fileSize: UInt64(max(0, f.size)), tensors: planned) { path, plan in
+            let checkpoint = try TorchCheckpoint(path: path)
+            let same = checkpoint.tensors.count == plan.tensors.count
+                && zip(checkpoint.tensors, plan.tensors).allSatisfy { $0.name == $1.name && $0.dtype == $1.dtype && $0.shape == $1.shape }
+            guard same else {
+                throw TorchCheckpointError.badTensor(path: path, tensor: "*", reason: "the downloaded checkpoint lists other tensors than its remote directory did")
+            }
+            return checkpoint
+        }
     }
 
     /// A local folder (a `--delta-base` given as a path): nothing to download.
@@ -121,11 +156,6 @@ final class PullSource: @unchecked Sendable {
         let manifest = Manifest(repo: repo, revision: "local", commit: String(repeating: "0", count: 40), files: [])
         return PullSource(repo: repo, revision: "local", reason: nil, manifest: manifest, folder: folder, weightFiles: [],
                           weights: try CheckpointWeights.open(folder: folder), arriving: nil, format: "local")
-    }
-
-    /// Opens the `.bin` shards once they are in the snapshot folder.
-    func openDownloaded() throws {
-        if weights == nil { weights = try CheckpointWeights.open(folder: folder) }
     }
 
     /// A shard's header from two ranged reads (bytes 0–7: the header length N; then bytes 8…8+N),

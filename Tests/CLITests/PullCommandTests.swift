@@ -46,13 +46,14 @@ private struct FreeWillyHub {
     }
 
     /// Throttles FreeWilly2's last shard on the CDN to `seconds` for the whole file, for its first
-    /// `times` GETs (nil: all; the third GET is its data, the first two read its header); returns its size.
-    func slowLastShard(seconds: Int = 60, times: Int? = 3) throws -> Int {
-        let last = root + "/stabilityai/StableBeluga2@pr35/model-00029-of-00029.safetensors"
+    /// `times` GETs (nil: all; the third GET is its data, the first two read its header); returns its
+    /// size. `file`: the refs/pr/35 safetensors shard, or main's `.bin` one.
+    func slowLastShard(seconds: Int = 60, times: Int? = 3, file: String = "StableBeluga2@pr35/model-00029-of-00029.safetensors") throws -> Int {
+        let last = root + "/stabilityai/" + file
         guard let size = (try FileManager.default.attributesOfItem(atPath: last)[.size] as? NSNumber)?.intValue else {
             throw PullTestFailure("no size for \(last)")
         }
-        hub.faults.add(.throttle(bytesPerSecond: max(1, size / seconds)), path: "*model-00029-of-00029.safetensors", method: "GET", on: .cdn, times: times)
+        hub.faults.add(.throttle(bytesPerSecond: max(1, size / seconds)), path: "*" + (file as NSString).lastPathComponent, method: "GET", on: .cdn, times: times)
         return size
     }
 
@@ -191,9 +192,10 @@ struct PullCommandTests {
         }
     }
 
-    @Test("--revision main reads the 29 float32 .bin shards (downloaded first, then converted) and verifies")
+    @Test("--revision main plans the 29 float32 .bin shards from their remote zip directories and converts each as it arrives")
     func binRevision() async throws {
         try await FreeWillyHub.run { bed in
+            _ = try bed.slowLastShard(seconds: 3, times: nil, file: "StableBeluga2/pytorch_model-00029-of-00029.bin")
             let out = bed.out + "/fw2-bin.gguf"
             let r = try await bed.pull(["stabilityai/FreeWilly2", "--revision", "main", "--type", "q4_0", "-o", out, "--json"])
             try #require(r.status == 0, "\(r.stderr)")
@@ -201,7 +203,18 @@ struct PullCommandTests {
             #expect(j["revision"] as? String == "main" && j["format"] as? String == "pytorch")
             #expect(j["revision_reason"] == nil)
             #expect(bed.weightRequests(".safetensors").isEmpty)
-            #expect(Set(bed.weightRequests(".bin").filter { $0.listener == .cdn }.map { ($0.decodedPath as NSString).lastPathComponent }).count == 29)
+            let binGets = bed.weightRequests(".bin").filter { $0.listener == .cdn && $0.method == "GET" }
+            #expect(Set(binGets.map { ($0.decodedPath as NSString).lastPathComponent }).count == 29)
+            // Planning read only pieces (ranged: the zip's tail, data.pkl); each file's data came in one transfer.
+            for (file, gets) in Dictionary(grouping: binGets, by: { ($0.decodedPath as NSString).lastPathComponent }) {
+                #expect(gets.filter { $0.range == nil }.count == 1 && gets.filter { $0.range != nil }.count <= 4, "\(file): \(gets.map { $0.range ?? "-" })")
+            }
+            // Pipelined: shard 1 converted before the slow last shard started; all others before it arrived.
+            let s = shards(j)
+            try #require(s.count == 29)
+            let lastDone = try #require(s[28]["downloaded"] as? Double)
+            #expect(try #require(s[0]["conversion_started"] as? Double) < (s[28]["download_started"] as? Double ?? 0))
+            #expect(s.dropLast().filter { ($0["conversion_started"] as? Double ?? .infinity) < lastDone }.count == 28)
             let verify = try #require(j["verify"] as? [String: Any])
             #expect((verify["failures"] as? [Any])?.isEmpty == true, "\(verify["failures"] ?? "")")
             #expect(try ggufPy(out).tensors == 39)

@@ -49,6 +49,22 @@ struct TorchCheckpointTests {
         for t in c.tensors { #expect(try floats(c, t) == expectedValues(Int(t.elementCount))) }
     }
 
+    @Test("plans from a few small pieces (zip tail, data.pkl), ZIP64 included: the same names, dtypes and shapes as the opened file")
+    func plansFromPieces() throws {
+        let spec = #"[{"name":"a","dtype":"F16","shape":[64]},{"name":"b","dtype":"F32","shape":[5,7]},{"name":"c","dtype":"BF16","shape":[3,2]}]"#
+        let (dir, path) = try makeCheckpoint(spec, ["--sparse-gap", String((1 << 32) + 4096), "--prefix", "pytorch_model"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = try MappedFile(path: path)
+        let log = ReadLog(file)
+        let planned = try TorchCheckpoint.plannedTensors(source: log)
+        let opened = try TorchCheckpoint(path: path).tensors
+        #expect(planned.map(\.name) == opened.map(\.name) && planned.map(\.dtype) == opened.map(\.dtype) && planned.map(\.shape) == opened.map(\.shape))
+        #expect(planned.map(\.byteCount) == opened.map(\.byteCount))
+        // Of a 4 GiB file, three pieces: the tail window (directory and ZIP64 records), data.pkl's
+        // local header, data.pkl.
+        #expect(log.reads.count <= 3 && log.reads.reduce(0) { $0 + $1.count } < 70_000, "\(log.reads)")
+    }
+
     @Test("refuses a pickle that calls os.system, without running it")
     func refusesCode() throws {
         let marker = "/tmp/hubkit-pwned"
@@ -138,5 +154,20 @@ struct PickleMachineTests {
         #expect(throws: TorchCheckpointError.self) { try run([0x80, 0x02, 0x49, 0x2E]) }
         #expect(throws: TorchCheckpointError.self) { try run([0x80, 0x02, 0x68, 0x07, 0x2E]) }
         #expect(throws: TorchCheckpointError.self) { try run([0x80, 0x02, 0x63] + Array("builtins\neval\n".utf8) + [0x2E]) }
+    }
+}
+
+/// A byte source that records which ranges a parser read.
+private final class ReadLog: ByteSource {
+    let file: MappedFile
+    var reads: [Range<UInt64>] = []
+    init(_ file: MappedFile) { self.file = file }
+    var path: String { file.path }
+    var size: UInt64 { file.size }
+    /// Reads not inside an earlier one: what a remote source (`RemoteBytes`) would fetch.
+    func bytes(at offset: UInt64, count length: UInt64) throws -> UnsafeRawBufferPointer {
+        let r = offset..<(offset + length)
+        if !reads.contains(where: { $0.lowerBound <= r.lowerBound && r.upperBound <= $0.upperBound }) { reads.append(r) }
+        return try file.bytes(at: offset, count: length)
     }
 }
