@@ -80,45 +80,26 @@ final class PullSource: @unchecked Sendable {
         }
         let byPath = Dictionary(manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         let formats = WeightFormats(manifest)
+        // Safetensors: each shard's header; PyTorch zips: the directory at the file's end and the
+        // pickle at its start. Either way a few ranged reads a shard, no tensor data.
+        let layout: (index: String, single: String, format: String, plan: (Manifest.File) throws -> ArrivingWeights.Shard)
         if formats.safetensors {
-            let names: [String]
-            var index: ShardIndex?
-            if byPath[ShardIndex.fileName] != nil {
-                let i = try ShardIndex(path: folder + "/" + ShardIndex.fileName)
-                index = i
-                names = i.shards.sorted()
-            } else if byPath["model.safetensors"] != nil {
-                names = ["model.safetensors"]
-            } else {
-                throw PullFailure("\(repo)@\(revision) has safetensors files but neither model.safetensors nor \(ShardIndex.fileName)")
-            }
-            var files: [Manifest.File] = []
-            var shards: [ArrivingWeights.Shard] = []
-            for name in names {
-                guard let f = byPath[name] else {
-                    throw SafeTensorsError.missingShard(shard: name, folder: "\(repo)@\(revision)",
-                                                        firstTensor: index?.weightMap.first { $0.shard == name }?.tensor ?? "?")
-                }
-                files.append(f)
-                shards.append(try remoteHeader(f, repo: repo, commit: manifest.commit, client: client))
-            }
-            let arriving = try ArrivingWeights(folder: folder, shards: shards, index: index)
-            return PullSource(repo: repo, revision: revision, reason: reason, manifest: manifest, folder: folder, weightFiles: files,
-                              weights: arriving, arriving: arriving, format: "safetensors")
+            layout = (ShardIndex.fileName, "model.safetensors", "safetensors", { try remoteHeader($0, repo: repo, commit: manifest.commit, client: client) })
+        } else if formats.pytorch {
+            layout = (PyTorchFileNames.index, PyTorchFileNames.single, "pytorch", { try remoteCheckpoint($0, repo: repo, commit: manifest.commit, client: client) })
+        } else {
+            throw PullFailure("\(repo)@\(revision) holds no safetensors and no PyTorch .bin weights")
         }
-        guard formats.pytorch else { throw PullFailure("\(repo)@\(revision) holds no safetensors and no PyTorch .bin weights") }
-        // PyTorch zips: the directory at the file's end and the pickle at its start say which
-        // tensors each shard holds (a few ranged reads, no tensor data).
         var index: ShardIndex?
         let names: [String]
-        if byPath[PyTorchFileNames.index] != nil {
-            let i = try ShardIndex(path: folder + "/" + PyTorchFileNames.index)
+        if byPath[layout.index] != nil {
+            let i = try ShardIndex(path: folder + "/" + layout.index)
             index = i
             names = i.shards.sorted()
-        } else if byPath[PyTorchFileNames.single] != nil {
-            names = [PyTorchFileNames.single]
+        } else if byPath[layout.single] != nil {
+            names = [layout.single]
         } else {
-            throw PullFailure("\(repo)@\(revision) has .bin files but neither \(PyTorchFileNames.single) nor \(PyTorchFileNames.index)")
+            throw PullFailure("\(repo)@\(revision) has \(layout.format) weights but neither \(layout.single) nor \(layout.index)")
         }
         var files: [Manifest.File] = []
         var shards: [ArrivingWeights.Shard] = []
@@ -128,11 +109,11 @@ final class PullSource: @unchecked Sendable {
                                                     firstTensor: index?.weightMap.first { $0.shard == name }?.tensor ?? "?")
             }
             files.append(f)
-            shards.append(try remoteCheckpoint(f, repo: repo, commit: manifest.commit, client: client))
+            shards.append(try layout.plan(f))
         }
         let arriving = try ArrivingWeights(folder: folder, shards: shards, index: index)
         return PullSource(repo: repo, revision: revision, reason: reason, manifest: manifest, folder: folder, weightFiles: files,
-                          weights: arriving, arriving: arriving, format: "pytorch")
+                          weights: arriving, arriving: arriving, format: layout.format)
     }
 
     /// A `.bin` shard planned from its zip directory and pickle (`TorchCheckpoint.plannedTensors`);
