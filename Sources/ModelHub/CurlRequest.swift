@@ -152,6 +152,9 @@ public struct HTTPOptions: Sendable {
     public var connectTimeout = 10
     /// A transfer with no bytes for this many seconds is a stall (aborted and retried).
     public var stallTimeout = 30
+    /// For metadata requests (API calls, HEADs, ranged reads; not file transfers): the connect and
+    /// stall timeouts instead of the two above (`HF_HUB_ETAG_TIMEOUT`). nil: the same as transfers.
+    public var metadataTimeout: Int?
     /// Attempts after the first for retryable failures (5xx, 429, network errors, stalls).
     public var retries = 5
     /// First backoff pause in seconds; doubles each retry up to ``backoffCap``.

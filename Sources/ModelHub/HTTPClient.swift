@@ -36,9 +36,14 @@ final class HTTPClient: Sendable {
         extraHeaders: [String] = []
     ) throws -> (response: CurlRequest.Response, url: String) {
         var current = url
+        var settings = options
+        if let t = options.metadataTimeout {
+            settings.connectTimeout = t
+            settings.stallTimeout = t
+        }
         for _ in 0..<10 {
-            let response = try withRetries(url: current) {
-                CurlRequest.perform(url: current, method: method, headers: headers(for: current, extra: extraHeaders), options: options)
+            let response = try withRetries(url: current, stallTimeout: settings.stallTimeout) {
+                CurlRequest.perform(url: current, method: method, headers: headers(for: current, extra: extraHeaders), options: settings)
             }
             if (300..<400).contains(response.status), let location = response.headers["Location"], let base = URLParts(current) {
                 let next = base.resolve(location)
@@ -60,7 +65,7 @@ final class HTTPClient: Sendable {
     /// Runs `attempt` until it gives a non-retryable answer, sleeping with backoff between tries
     /// (`Retry-After` / `RateLimit` for 429). After the last retry the last response is returned
     /// (the caller maps its status) or the transport error thrown.
-    func withRetries(url: String, _ attempt: () -> Result<CurlRequest.Response, CurlRequest.Failure>) throws -> CurlRequest.Response {
+    func withRetries(url: String, stallTimeout: Int? = nil, _ attempt: () -> Result<CurlRequest.Response, CurlRequest.Failure>) throws -> CurlRequest.Response {
         var tries = 0
         while true {
             var pause = options.backoff(attempt: tries)
@@ -70,7 +75,7 @@ final class HTTPClient: Sendable {
                 if r.status == 429, let ra = retryAfterSeconds(r.headers) { pause = min(ra, options.retryAfterCap) }
             case let .failure(.transport(_, message, stalled)):
                 guard tries < options.retries else {
-                    throw stalled ? HubError.stalled(url: displayURL(url), seconds: options.stallTimeout)
+                    throw stalled ? HubError.stalled(url: displayURL(url), seconds: stallTimeout ?? options.stallTimeout)
                                   : HubError.network(url: displayURL(url), message: message)
                 }
             case .failure(.aborted):

@@ -29,6 +29,11 @@ public struct HubEnvironment: Sendable {
     public var offline: Bool
     /// Whether colours are disabled (`NO_COLOR`).
     public var noColor: Bool
+    /// `HF_HUB_ETAG_TIMEOUT`: seconds to wait for the Hub's answer to a metadata request (API
+    /// calls, HEADs, ranged header reads); nil when unset or not a positive number.
+    public var etagTimeout: Int?
+    /// `HF_HUB_DOWNLOAD_TIMEOUT`: seconds to wait for bytes of a file transfer; nil when unset.
+    public var downloadTimeout: Int?
     /// The raw variables, kept for token lookup.
     public let variables: [String: String]
 
@@ -53,6 +58,12 @@ public struct HubEnvironment: Sendable {
         } ?? home + "/hub"
         offline = HubEnvironment.isTrue(value("HF_HUB_OFFLINE")) || HubEnvironment.isTrue(value("TRANSFORMERS_OFFLINE"))
         noColor = value("NO_COLOR") != nil
+        func seconds(_ key: String) -> Int? {
+            guard let v = value(key).flatMap(Double.init), v.isFinite, v > 0 else { return nil }
+            return max(1, Int(v.rounded(.up)))
+        }
+        etagTimeout = seconds("HF_HUB_ETAG_TIMEOUT")
+        downloadTimeout = seconds("HF_HUB_DOWNLOAD_TIMEOUT")
     }
 
     /// huggingface_hub's truth test: `1`, `ON`, `YES`, `TRUE` in any case.

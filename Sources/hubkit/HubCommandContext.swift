@@ -8,8 +8,8 @@ struct HubConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Hub token (default: HF_TOKEN, HUGGING_FACE_HUB_TOKEN, HF_TOKEN_PATH, $HF_HOME/token).", valueName: "token"))
     var token: String?
 
-    @Option(help: ArgumentHelp("Seconds without a byte before a transfer counts as stalled and is retried.", valueName: "seconds"))
-    var stallTimeout: Int = 30
+    @Option(help: ArgumentHelp("Seconds without a byte before a transfer counts as stalled and is retried (default: HF_HUB_DOWNLOAD_TIMEOUT, else 30; metadata requests: HF_HUB_ETAG_TIMEOUT when set).", valueName: "seconds"))
+    var stallTimeout: Int?
 
     @Option(help: .hidden)
     var retryWait: Double = 1.0
@@ -18,7 +18,9 @@ struct HubConnectionOptions: ParsableArguments {
     func context() -> HubCommandContext {
         let env = HubEnvironment()
         var http = HTTPOptions()
-        http.stallTimeout = max(1, stallTimeout)
+        http.stallTimeout = max(1, stallTimeout ?? env.downloadTimeout ?? 30)
+        if let t = env.downloadTimeout { http.connectTimeout = t }
+        http.metadataTimeout = env.etagTimeout
         http.backoffBase = max(0, retryWait)
         http.backoffCap = max(http.backoffBase, 8 * http.backoffBase)
         http.userAgent = "hubkit/\(HubKitVersion.string); hf_hub/compatible"

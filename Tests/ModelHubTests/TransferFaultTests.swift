@@ -108,6 +108,31 @@ struct TransferFaultTests {
         }
     }
 
+    @Test("HF_HUB_ETAG_TIMEOUT bounds metadata requests only: a Hub that answers the API late is a stall with it, tolerated without it")
+    func metadataTimeout() async throws {
+        try await HubTestbed.run { bed in
+            let env = HubEnvironment(["HF_HUB_ETAG_TIMEOUT": "1", "HF_HUB_DOWNLOAD_TIMEOUT": "9"])
+            #expect(env.etagTimeout == 1 && env.downloadTimeout == 9)
+            #expect(HubEnvironment(["HF_HUB_ETAG_TIMEOUT": "0.2"]).etagTimeout == 1 && HubEnvironment(["HF_HUB_ETAG_TIMEOUT": "soon"]).etagTimeout == nil)
+            var strict = HubTestbed.fastHTTP
+            strict.stallTimeout = 30
+            strict.retries = 1
+            strict.metadataTimeout = env.etagTimeout
+            bed.hub.faults.add(.slowStart(seconds: 4), path: "/api/models/*", times: nil)
+            let strictClient = bed.client(http: strict)
+            await #expect { try await HubClient.run { try strictClient.manifest(HubTestbed.repo) } } throws: { error in
+                if case HubError.stalled(_, seconds: 1) = error { return true }
+                return false
+            }
+            // The same late API with only the transfer stall timeout (30 s): answered.
+            var lenient = strict
+            lenient.metadataTimeout = nil
+            let lenientClient = bed.client(http: lenient)
+            let manifest = try await HubClient.run { try lenientClient.manifest(HubTestbed.repo) }
+            #expect(!manifest.files.isEmpty)
+        }
+    }
+
     @Test("a signed CDN URL that expires mid-file is re-resolved and the transfer goes on")
     func expiredURL() async throws {
         try await HubTestbed.run { bed in
