@@ -108,9 +108,10 @@ struct TransferFaultTests {
         }
     }
 
-    @Test("HF_HUB_ETAG_TIMEOUT bounds metadata requests only: a Hub that answers the API late is a stall with it, tolerated without it")
+    @Test("HF_HUB_ETAG_TIMEOUT bounds metadata requests only: a Hub that answers the API late is a stall with it (the cache answers, as huggingface_hub does), tolerated without it")
     func metadataTimeout() async throws {
         try await HubTestbed.run { bed in
+            let online = try await bed.download(bed.request(["config.json"]))
             let env = HubEnvironment(["HF_HUB_ETAG_TIMEOUT": "1", "HF_HUB_DOWNLOAD_TIMEOUT": "9"])
             #expect(env.etagTimeout == 1 && env.downloadTimeout == 9)
             #expect(HubEnvironment(["HF_HUB_ETAG_TIMEOUT": "0.2"]).etagTimeout == 1 && HubEnvironment(["HF_HUB_ETAG_TIMEOUT": "soon"]).etagTimeout == nil)
@@ -124,6 +125,8 @@ struct TransferFaultTests {
                 if case HubError.stalled(_, seconds: 1) = error { return true }
                 return false
             }
+            let fallback = try await HubClient.run { try HubDownloader(client: strictClient).download(bed.request(["config.json"])) }
+            #expect(fallback.offline && fallback.path == online.path)
             // The same late API with only the transfer stall timeout (30 s): answered.
             var lenient = strict
             lenient.metadataTimeout = nil
