@@ -61,7 +61,7 @@ final class PullFeeder: @unchecked Sendable {
         var seen = Set<String>()
         var items: [Item] = []
         func add(_ s: PullSource, _ shard: String) {
-            guard seen.insert(s.repo.description + "\u{0}" + shard).inserted,
+            guard seen.insert(shardKey(s, shard)).inserted,
                   let f = s.weightFiles.first(where: { $0.path == shard }) else { return }
             items.append(Item(source: s, file: f))
         }
@@ -152,22 +152,21 @@ final class PullFeeder: @unchecked Sendable {
 }
 
 extension PullFeeder {
+    /// A shard's identity across repositories (a delta and its base have the same shard names).
+    static func shardKey(_ source: PullSource, _ shard: String) -> String { source.repo.description + "\u{0}" + shard }
+
     /// How many downloaded source shards must be kept at once for the conversion and the
     /// reference pass to go on, when shards are downloaded in `items` order and the reference
     /// pass reads `steps` (tensor names per step) in order: at step s, every shard up to the last
     /// one needed so far is downloaded, and those still read at s or later are kept.
     static func shardsHeldAtOnce(items: [Item], steps: [[String]]) -> Int {
         var index: [String: Int] = [:]
-        for (i, item) in items.enumerated() { index[item.source.repo.description + "\u{0}" + item.file.path] = i }
+        for (i, item) in items.enumerated() { index[shardKey(item.source, item.file.path)] = i }
+        var seen = Set<ObjectIdentifier>()
+        let sources = items.map(\.source).filter { seen.insert(ObjectIdentifier($0)).inserted }
+        // The feed positions of the shards holding `names`, in every repository that has them.
         func shards(_ names: [String]) -> [Int] {
-            var out: [Int] = []
-            for item in items {
-                guard let arriving = item.source.arriving else { continue }
-                for n in names {
-                    if let e = arriving.entry(n), e.shard == item.file.path, let i = index[item.source.repo.description + "\u{0}" + e.shard] { out.append(i) }
-                }
-            }
-            return out
+            names.flatMap { n in sources.compactMap { s in s.arriving?.entry(n).flatMap { index[shardKey(s, $0.shard)] } } }
         }
         let used = steps.map(shards)
         var lastUse = [Int](repeating: -1, count: items.count)

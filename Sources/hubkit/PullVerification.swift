@@ -82,13 +82,17 @@ final class PullVerification: @unchecked Sendable {
     /// that never started ends with it).
     func conversionFailed(_ error: Error) {
         written.fail(error)
-        let never = lock.withLock {
-            defer { started = true }
-            return !started
-        }
-        if never {
+        if claimStart() {
             outcome = .failure(error)
             finishedRun.signal()
+        }
+    }
+
+    /// True for the first caller only: the verification either starts or is ended before starting, once.
+    private func claimStart() -> Bool {
+        lock.withLock {
+            defer { started = true }
+            return !started
         }
     }
 
@@ -104,7 +108,7 @@ final class PullVerification: @unchecked Sendable {
     }
 
     private func start(path: String) {
-        guard lock.withLock({ defer { started = true }; return !started }) else { return }
+        guard claimStart() else { return }
         let thread = Thread { [self] in
             do {
                 let candidate = try GrowingGGUFWeights(path: path, finalName: output, written: written)
